@@ -1,0 +1,34 @@
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/sequences.smk"
+include: "rules/encoding.smk"
+include: "rules/edit_distance.smk"
+include: "rules/splits.smk"
+include: "rules/training.smk"
+include: "rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),
+
+
+rule fig_rmse:
+    input:
+        figure_paths("rmse"),
+
+
+rule fig_training_curves:
+    input:
+        figure_paths("training_curves"),

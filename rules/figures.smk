@@ -1,0 +1,37 @@
+rule plot_rmse:
+    input:
+        metrics=training_runs("metrics.json"),
+    output:
+        pdf="results/{dataset}/figures/rmse.pdf",
+        png="results/{dataset}/figures/rmse.png",
+        table="results/{dataset}/tables/rmse.tsv",
+    log:
+        "results/{dataset}/logs/plot_rmse.log",
+    benchmark:
+        "results/{dataset}/benchmarks/plot_rmse.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        title=lambda wildcards: f"{wildcards.dataset}: test %RMSE by encoder and distance",
+    script:
+        "../scripts/plot_rmse.py"
+
+
+rule plot_training_curves:
+    input:
+        histories=training_runs("history.tsv"),
+        metrics=training_runs("metrics.json"),
+    output:
+        pdf="results/{dataset}/figures/training_curves.pdf",
+        png="results/{dataset}/figures/training_curves.png",
+        table="results/{dataset}/tables/training_curves.tsv",
+    log:
+        "results/{dataset}/logs/plot_training_curves.log",
+    benchmark:
+        "results/{dataset}/benchmarks/plot_training_curves.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        title=lambda wildcards: f"{wildcards.dataset}: %RMSE per epoch",
+    script:
+        "../scripts/plot_training_curves.py"

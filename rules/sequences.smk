@@ -1,0 +1,32 @@
+rule prepare_sequences:
+    output:
+        fasta="results/{dataset}/sequences/sequences.fasta",
+        provenance="results/{dataset}/sequences/provenance.json",
+    log:
+        "results/{dataset}/logs/prepare_sequences.log",
+    benchmark:
+        "results/{dataset}/benchmarks/prepare_sequences.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        source=config["source"],
+        options=config["sequences"],
+    script:
+        "../scripts/prepare_sequences.py"
+
+
+rule prune_tree:
+    input:
+        fasta="results/{dataset}/sequences/sequences.fasta",
+    output:
+        tree="results/{dataset}/sequences/tree.nwk",
+    log:
+        "results/{dataset}/logs/prune_tree.log",
+    benchmark:
+        "results/{dataset}/benchmarks/prune_tree.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        source=config["source"],
+    script:
+        "../scripts/prune_tree.py"

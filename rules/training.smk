@@ -1,0 +1,22 @@
+rule train_model:
+    input:
+        encoded="results/{dataset}/encoding/encoded.npz",
+        distances="results/{dataset}/edit_distance/distances.npy",
+        split="results/{dataset}/splits/{split}.json",
+    output:
+        model="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/model.keras",
+        history="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/history.tsv",
+        metrics="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/metrics.json",
+    log:
+        "results/{dataset}/logs/train_model/{split}/{encoder}-{distance}-seed{seed}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/train_model/{split}/{encoder}-{distance}-seed{seed}.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    threads: config["threads"]["training"]
+    resources:
+        gpu=config["training"]["gpu"],
+    params:
+        settings=train_settings,
+    script:
+        "../scripts/train_model.py"

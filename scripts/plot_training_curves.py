@@ -1,0 +1,12 @@
+"""Training and validation curves of every run: table and figure (rule plot_training_curves)."""
+
+from neuroseed import plots, workflow
+
+
+def main(smk):
+    table = plots.collect_histories(smk.input.histories, smk.input.metrics)
+    table.to_csv(smk.output.table, sep="\t", index=False, float_format="%.5g")
+    plots.plot_training_curves(table, smk.output.pdf, smk.output.png, title=smk.params.title)
+
+
+workflow.run(main, snakemake)  # noqa: F821

@@ -1,0 +1,12 @@
+"""Draw, validate and write the dataset's sequences (rule prepare_sequences)."""
+
+from neuroseed import sequences, workflow
+
+
+def main(smk):
+    sequences.prepare(
+        smk.params.source, smk.params.options, smk.output.fasta, smk.output.provenance
+    )
+
+
+workflow.run(main, snakemake)  # noqa: F821

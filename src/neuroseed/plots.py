@@ -1,0 +1,120 @@
+"""Figures (seaborn), each written as PDF and PNG together with the tidy table behind it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from neuroseed.io import atomic_path
+
+
+def _save(fig, pdf: str | Path, png: str | Path) -> None:
+    with atomic_path(pdf, suffix=".pdf") as tmp:
+        fig.savefig(tmp, bbox_inches="tight")
+    with atomic_path(png, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=150, bbox_inches="tight")
+
+
+def _setup():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="paper", font_scale=1.2)
+    return plt, sns
+
+
+def collect_metrics(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """One row per training run from its ``metrics.json``."""
+    rows = [json.loads(Path(p).read_text()) for p in paths]
+    keep = [
+        "model",
+        "distance",
+        "seed",
+        "embedding_dim",
+        "epochs_run",
+        "best_epoch",
+        "test_rmse_pct",
+        "val_rmse_pct",
+        "constant_predictor_test_rmse_pct",
+        "train_seconds",
+        "train_pairs_per_second",
+        "parameters",
+    ]
+    return pd.DataFrame(rows)[keep].sort_values(["model", "distance", "seed"], ignore_index=True)
+
+
+def collect_histories(paths: Sequence[str | Path], metrics: Sequence[str | Path]) -> pd.DataFrame:
+    """Epoch-by-epoch history of every run, long format (one row per epoch and split part)."""
+    frames = []
+    for hist_path, met_path in zip(paths, metrics, strict=True):
+        meta = json.loads(Path(met_path).read_text())
+        h = pd.read_csv(hist_path, sep="\t")
+        h = h.rename(columns={"rmse_pct": "train (sampled pairs)", "val_rmse_pct": "validation"})
+        long = h.melt(
+            id_vars="epoch",
+            value_vars=["train (sampled pairs)", "validation"],
+            var_name="part",
+            value_name="rmse_pct",
+        )
+        long.insert(0, "seed", meta["seed"])
+        long.insert(0, "distance", meta["distance"])
+        long.insert(0, "model", meta["model"])
+        frames.append(long)
+    return pd.concat(frames, ignore_index=True)
+
+
+def plot_rmse(table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = "") -> None:
+    """Bar chart of test %RMSE per encoder and distance, with the constant predictor as a line."""
+    plt, sns = _setup()
+    fig, ax = plt.subplots(figsize=(1.6 + 1.4 * table["model"].nunique(), 4))
+    sns.barplot(data=table, x="model", y="test_rmse_pct", hue="distance", ax=ax, errorbar="sd")
+    baseline = table["constant_predictor_test_rmse_pct"].mean()
+    ax.axhline(baseline, ls="--", color="0.3", lw=1)
+    ax.annotate(
+        "constant predictor",
+        (0.99, baseline),
+        xycoords=("axes fraction", "data"),
+        ha="right",
+        va="bottom",
+        fontsize=9,
+        color="0.3",
+    )
+    ax.set_xlabel("encoder")
+    ax.set_ylabel("test %RMSE (100·RMSE of ED/L)")
+    ax.set_title(title)
+    ax.legend(title="distance", frameon=False)
+    _save(fig, pdf, png)
+    plt.close(fig)
+
+
+def plot_training_curves(
+    table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = ""
+) -> None:
+    """Train and validation %RMSE per epoch, one panel per encoder, one colour per distance."""
+    plt, sns = _setup()
+    grid = sns.relplot(
+        data=table,
+        x="epoch",
+        y="rmse_pct",
+        hue="distance",
+        style="part",
+        col="model",
+        kind="line",
+        errorbar="sd",
+        facet_kws={"sharey": False, "sharex": False},
+        height=3.5,
+        aspect=1.1,
+    )
+    grid.set_axis_labels("epoch", "%RMSE")
+    for ax in grid.axes.flat:
+        ax.set_yscale("log")
+    if title:
+        grid.figure.suptitle(title, y=1.03)
+    _save(grid.figure, pdf, png)
+    plt.close(grid.figure)

@@ -1,0 +1,224 @@
+"""Sequence sources (embedded Greengenes 13_8, user FASTA) and alphabet/length validation."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from neuroseed import NeuroseedError
+from neuroseed.io import read_fasta
+
+log = logging.getLogger(__name__)
+
+NUCLEOTIDES = frozenset("ACGT")
+AMBIGUITY_CODES = frozenset("NRYSWKMBDHV")
+GAP_CHARACTERS = frozenset("-.")
+POLICIES = ("keep", "replace_n", "drop", "error")
+
+
+@dataclass
+class Record:
+    id: str
+    header: str
+    sequence: str
+
+
+@dataclass
+class CleaningReport:
+    """Counts of what validation did, kept in the provenance record."""
+
+    input: int = 0
+    output: int = 0
+    with_ambiguity_codes: int = 0
+    ambiguity_replaced: int = 0
+    dropped_ambiguous: int = 0
+    dropped_short: int = 0
+    ungapped: int = 0
+    rna_converted: int = 0
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, what: str, rid: str) -> None:
+        ex = self.examples.setdefault(what, [])
+        if len(ex) < 5:
+            ex.append(rid)
+
+
+def greengenes_paths() -> tuple[Path, Path]:
+    """FASTA and tree of Greengenes 13_8 97% OTUs as shipped by ``qiime-default-reference``."""
+    try:
+        import qiime_default_reference as qdr
+    except ImportError as exc:  # pragma: no cover - declared dependency
+        raise NeuroseedError(
+            "the Greengenes source needs the PyPI package 'qiime-default-reference' "
+            "(pip install qiime-default-reference)"
+        ) from exc
+    return Path(qdr.get_reference_sequences()), Path(qdr.get_reference_tree())
+
+
+def sample_indices(total: int, n: int | None, seed: int) -> np.ndarray:
+    """Indices of ``n`` of ``total`` records, the gg2000 recipe: a seeded choice, sorted."""
+    if n is None or n == total:
+        return np.arange(total)
+    if n < 1 or n > total:
+        raise NeuroseedError(f"source.n_sequences: {n} is outside 1..{total} (records available)")
+    return np.sort(np.random.default_rng(seed).choice(total, n, replace=False))
+
+
+def load_records(path: str | Path, n: int | None = None, seed: int = 0) -> list[Record]:
+    """Read a FASTA file and keep ``n`` records chosen with ``seed`` (all when ``n`` is None)."""
+    raw = read_fasta(path)
+    idx = sample_indices(len(raw), n, seed)
+    return [Record(*raw[i]) for i in idx]
+
+
+def clean_records(
+    records: list[Record], policy: str = "keep", min_length: int = 1, source: str = "input"
+) -> tuple[list[Record], CleaningReport]:
+    """Upper-case, turn U into T, remove alignment gaps, apply the ambiguity-code policy and the
+    minimum length. Characters that are neither nucleotides nor IUPAC codes are always an error.
+
+    ``policy``: ``keep`` (codes stay; they count in edit distances and encode as all-zero rows),
+    ``replace_n`` (every code becomes N), ``drop`` (the record is dropped) or ``error``.
+    """
+    if policy not in POLICIES:
+        raise NeuroseedError(f"sequences.ambiguous: unknown policy '{policy}' (use {POLICIES})")
+    report = CleaningReport(input=len(records))
+    out: list[Record] = []
+    for rec in records:
+        seq = rec.sequence.upper()
+        if "U" in seq:
+            seq = seq.replace("U", "T")
+            report.rna_converted += 1
+        if GAP_CHARACTERS.intersection(seq):
+            seq = seq.replace("-", "").replace(".", "")
+            report.ungapped += 1
+            report.note("ungapped", rec.id)
+        chars = set(seq)
+        invalid = chars - NUCLEOTIDES - AMBIGUITY_CODES
+        if invalid:
+            bad = sorted(invalid)[0]
+            raise NeuroseedError(
+                f"{source}: record '{rec.id}' has invalid character {bad!r} at position "
+                f"{seq.index(bad) + 1} (allowed: ACGT, U, gaps and IUPAC codes NRYSWKMBDHV)"
+            )
+        if chars & AMBIGUITY_CODES:
+            report.with_ambiguity_codes += 1
+            report.note("ambiguous", rec.id)
+            if policy == "error":
+                bad = sorted(chars & AMBIGUITY_CODES)[0]
+                raise NeuroseedError(
+                    f"{source}: record '{rec.id}' has ambiguity code {bad!r} at position "
+                    f"{seq.index(bad) + 1} and sequences.ambiguous is 'error'"
+                )
+            if policy == "drop":
+                report.dropped_ambiguous += 1
+                continue
+            if policy == "replace_n":
+                seq = "".join(c if c in NUCLEOTIDES else "N" for c in seq)
+                report.ambiguity_replaced += 1
+        if len(seq) < min_length:
+            report.dropped_short += 1
+            report.note("short", rec.id)
+            continue
+        out.append(Record(rec.id, rec.header, seq))
+    report.output = len(out)
+    if not out:
+        raise NeuroseedError(
+            f"{source}: no sequence left after validation ({report.dropped_short} shorter than "
+            f"{min_length}, {report.dropped_ambiguous} dropped for ambiguity codes)"
+        )
+    return out, report
+
+
+def length_summary(records: list[Record]) -> dict[str, float]:
+    lengths = [len(r.sequence) for r in records]
+    return {
+        "min": min(lengths),
+        "median": statistics.median(lengths),
+        "max": max(lengths),
+        "mean": round(statistics.fmean(lengths), 2),
+    }
+
+
+def composition(records: list[Record]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for r in records:
+        counts.update(r.sequence)
+    return dict(sorted(counts.items()))
+
+
+def fasta_md5(records: list[Record]) -> str:
+    """md5 of the records written as ``>HEADER\\nSEQUENCE\\n``, as in ``sequences.fasta``."""
+    h = hashlib.md5()
+    for r in records:
+        h.update(f">{r.header}\n{r.sequence}\n".encode())
+    return h.hexdigest()
+
+
+def prepare(source: dict, options: dict, fasta_out: str | Path, provenance_out: str | Path) -> None:
+    """The ``sequences`` stage: draw records from the configured source, validate, write FASTA
+    and a provenance record (source, counts at each filter, lengths, seed, md5)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from neuroseed.io import write_fasta, write_json
+
+    kind = source["type"]
+    if kind == "greengenes":
+        path, _ = greengenes_paths()
+        try:
+            origin = f"qiime-default-reference {version('qiime-default-reference')}"
+        except PackageNotFoundError:  # pragma: no cover
+            origin = "qiime-default-reference"
+        label = "Greengenes 13_8 97% OTU representative sequences"
+    elif kind == "fasta":
+        if not source.get("fasta"):
+            raise NeuroseedError("source.fasta: required when source.type is 'fasta'")
+        path, origin, label = Path(source["fasta"]), "user FASTA", str(source["fasta"])
+    else:
+        raise NeuroseedError(f"source.type: unknown source '{kind}' (use greengenes or fasta)")
+    raw = read_fasta(path)
+    idx = sample_indices(len(raw), source.get("n_sequences"), int(source.get("seed", 0)))
+    records = [Record(*raw[i]) for i in idx]
+    records, report = clean_records(
+        records, options.get("ambiguous", "keep"), int(options.get("min_length", 1)), str(path)
+    )
+    log.info(
+        "%s: %d records, %d drawn (seed %s), %d kept; %d with ambiguity codes (policy %s), "
+        "%d shorter than %d dropped",
+        path,
+        len(raw),
+        len(idx),
+        source.get("seed"),
+        report.output,
+        report.with_ambiguity_codes,
+        options.get("ambiguous", "keep"),
+        report.dropped_short,
+        options.get("min_length", 1),
+    )
+    write_fasta(fasta_out, [(r.header, r.sequence) for r in records])
+    write_json(
+        provenance_out,
+        {
+            "source": label,
+            "origin": origin,
+            "path": str(path),
+            "records_in_source": len(raw),
+            "drawn": len(idx),
+            "seed": source.get("seed"),
+            "policy": {
+                "ambiguous": options.get("ambiguous", "keep"),
+                "min_length": options.get("min_length", 1),
+            },
+            "cleaning": report.__dict__,
+            "sequences": len(records),
+            "lengths": length_summary(records),
+            "composition": composition(records),
+            "md5": fasta_md5(records),
+        },
+    )

@@ -1,0 +1,298 @@
+"""Siamese training on ED/L targets: pair sampling, all-pairs evaluation, early stopping."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from neuroseed import NeuroseedError
+from neuroseed.metrics import rmse_percent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainSettings:
+    model: str
+    distance: str
+    embedding_dim: int = 128
+    batch_size: int = 128
+    epochs: int = 20
+    patience: int = 5
+    partners: int = 10
+    learning_rate: float = 0.01
+    seed: int = 0
+    hparams: dict[str, Any] = field(default_factory=dict)
+
+
+def configure_backend(threads: int, seed: int) -> dict[str, str]:
+    """Bound CPU threads, make runs deterministic, and say which backend and device are used."""
+    import keras
+
+    backend = keras.backend.backend()
+    device = "cpu"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+        except RuntimeError:  # already initialised in this process
+            pass
+        tf.config.experimental.enable_op_determinism()
+        gpus = tf.config.list_physical_devices("GPU")
+        device = f"gpu ({gpus[0].name})" if gpus else "cpu"
+    elif backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+        device = f"cuda ({torch.cuda.get_device_name()})" if torch.cuda.is_available() else "cpu"
+    elif backend == "jax":
+        import jax
+
+        device = str(jax.devices()[0])
+    keras.utils.set_random_seed(seed)
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    info = {"backend": backend, "device": device, "cuda_visible_devices": str(visible)}
+    log.info("keras backend %s on %s (CUDA_VISIBLE_DEVICES=%s)", backend, device, visible)
+    return info
+
+
+def sample_pairs(
+    train_idx: np.ndarray, distances: np.ndarray, partners: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``partners`` random partners per training sequence (never itself), resampling pairs at
+    edit distance 0; returns an ``(n_pairs, 2)`` array of row indices into the full matrix."""
+    n = len(train_idx)
+    anchors = np.repeat(np.arange(n), partners)
+    other = rng.integers(0, n - 1, size=anchors.size)
+    other += other >= anchors  # skip the anchor itself
+    for _ in range(10):
+        zero = distances[train_idx[anchors], train_idx[other]] == 0
+        if not zero.any():
+            break
+        redraw = rng.integers(0, n - 1, size=int(zero.sum()))
+        other[zero] = redraw + (redraw >= anchors[zero])
+    keep = distances[train_idx[anchors], train_idx[other]] > 0
+    pairs = np.stack([train_idx[anchors[keep]], train_idx[other[keep]]], axis=1)
+    return pairs[rng.permutation(len(pairs))]
+
+
+def _pair_dataset_class():
+    import keras
+
+    class PairBatches(keras.utils.PyDataset):
+        """Streams fresh random training pairs each epoch without materialising all pairs."""
+
+        def __init__(self, codes, distances, train_idx, length, partners, batch_size, seed):
+            super().__init__()
+            self.codes, self.distances, self.train_idx = codes, distances, train_idx
+            self.length, self.partners, self.batch_size, self.seed = (
+                length,
+                partners,
+                batch_size,
+                seed,
+            )
+            self.epoch = 0
+            self._resample()
+
+        def _resample(self):
+            rng = np.random.default_rng([self.seed, self.epoch])
+            self.pairs = sample_pairs(self.train_idx, self.distances, self.partners, rng)
+
+        def __len__(self):
+            return math.ceil(len(self.pairs) / self.batch_size)
+
+        def __getitem__(self, k):
+            p = self.pairs[k * self.batch_size : (k + 1) * self.batch_size]
+            y = self.distances[p[:, 0], p[:, 1]].astype(np.float32) / self.length
+            return (self.codes[p[:, 0]], self.codes[p[:, 1]]), y
+
+        def on_epoch_end(self):
+            self.epoch += 1
+            self._resample()
+
+    return PairBatches
+
+
+def embed(encoder, codes: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    return np.asarray(encoder.predict(codes, batch_size=batch_size, verbose=0))
+
+
+def pairwise_predictions(head, emb: np.ndarray, block: int = 256) -> np.ndarray:
+    """Predicted distances for all unordered pairs (upper triangle, row-major) of ``emb``."""
+    n = len(emb)
+    out = []
+    for start in range(0, n - 1, block):
+        rows = emb[start : start + block]
+        d = np.asarray(head(rows[:, None, :], emb[None, :, :]), dtype=np.float64)
+        for r in range(len(rows)):
+            i = start + r
+            out.append(d[r, i + 1 :])
+    return np.concatenate(out) if out else np.empty(0)
+
+
+def evaluate(encoder, head, codes, distances, idx, length) -> tuple[float, np.ndarray, np.ndarray]:
+    """%RMSE over all unordered pairs of ``idx``; returns it with targets and predictions."""
+    emb = embed(encoder, codes[idx])
+    pred = pairwise_predictions(head, emb)
+    iu, ju = np.triu_indices(len(idx), k=1)
+    target = distances[idx[iu], idx[ju]].astype(np.float64) / length
+    return rmse_percent(target, pred), target, pred
+
+
+def _eval_callback_class():
+    import keras
+
+    class AllPairsValidation(keras.callbacks.Callback):
+        """Validation loss over all val pairs each epoch; fails loudly on a NaN/Inf loss."""
+
+        def __init__(self, encoder, head, codes, distances, val_idx, length, label):
+            super().__init__()
+            self.args = (encoder, head, codes, distances, val_idx, length)
+            self.label = label
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs if logs is not None else {}
+            loss = float(logs.get("loss", float("nan")))
+            if not math.isfinite(loss):
+                raise NeuroseedError(
+                    f"training {self.label}: loss became {loss} in epoch {epoch + 1}; "
+                    "try a lower learning rate"
+                )
+            rmse, _, pred = evaluate(*self.args)
+            if not np.isfinite(pred).all():
+                raise NeuroseedError(
+                    f"training {self.label}: validation distances became non-finite "
+                    f"in epoch {epoch + 1}"
+                )
+            logs["rmse_pct"] = 100.0 * math.sqrt(loss)
+            logs["val_loss"] = (rmse / 100.0) ** 2
+            logs["val_rmse_pct"] = rmse
+
+    return AllPairsValidation
+
+
+def train(
+    settings: TrainSettings,
+    codes: np.ndarray,
+    distances: np.ndarray,
+    parts: dict[str, np.ndarray],
+    length: int,
+    verbose: int = 2,
+):
+    """Fit one encoder/distance pair; returns the Siamese model, the history table and metrics."""
+    import keras
+    import pandas as pd
+
+    from neuroseed.models import build_encoder, build_siamese, split_siamese
+
+    label = f"{settings.model}+{settings.distance}"
+    encoder = build_encoder(
+        settings.model, length, settings.embedding_dim, settings.distance, settings.hparams
+    )
+    model = build_siamese(encoder, settings.distance)
+    model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss="mse")
+    encoder, head = split_siamese(model)
+    data = _pair_dataset_class()(
+        codes,
+        distances,
+        parts["train"],
+        length,
+        settings.partners,
+        settings.batch_size,
+        settings.seed,
+    )
+    callbacks = [
+        _eval_callback_class()(encoder, head, codes, distances, parts["val"], length, label),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=settings.patience, restore_best_weights=True, mode="min"
+        ),
+    ]
+    log.info(
+        "training %s: %d parameters, %d train / %d val / %d test sequences, %d pairs per epoch",
+        label,
+        model.count_params(),
+        len(parts["train"]),
+        len(parts["val"]),
+        len(parts["test"]),
+        len(data.pairs),
+    )
+    start = time.perf_counter()
+    hist = model.fit(data, epochs=settings.epochs, callbacks=callbacks, verbose=verbose)
+    seconds = time.perf_counter() - start
+    history = pd.DataFrame(hist.history)
+    history.insert(0, "epoch", np.arange(1, len(history) + 1))
+    best = int(history["val_loss"].idxmin())
+
+    test_rmse, test_target, _ = evaluate(encoder, head, codes, distances, parts["test"], length)
+    val_rmse, _, _ = evaluate(encoder, head, codes, distances, parts["val"], length)
+    train_target = distances[np.ix_(parts["train"], parts["train"])]
+    mean_target = float(train_target[np.triu_indices(len(parts["train"]), 1)].mean()) / length
+    metrics = {
+        **asdict(settings),
+        "padded_length": length,
+        "parameters": int(model.count_params()),
+        "epochs_run": len(history),
+        "best_epoch": best + 1,
+        "train_rmse_pct_sampled": float(history["rmse_pct"].iloc[best]),
+        "val_rmse_pct": val_rmse,
+        "test_rmse_pct": test_rmse,
+        "test_pairs": int(test_target.size),
+        "constant_predictor_test_rmse_pct": rmse_percent(
+            test_target, np.full_like(test_target, mean_target)
+        ),
+        "train_seconds": round(seconds, 2),
+        "train_pairs_per_second": round(len(history) * len(data.pairs) / seconds, 1),
+    }
+    if not math.isfinite(test_rmse):
+        raise NeuroseedError(f"training {label}: test %RMSE is not finite")
+    log.info(
+        "%s: test %%RMSE %.3f (constant predictor %.3f), best epoch %d of %d",
+        label,
+        test_rmse,
+        metrics["constant_predictor_test_rmse_pct"],
+        best + 1,
+        len(history),
+    )
+    return model, history, metrics
+
+
+def run_stage(
+    settings: TrainSettings,
+    encoded: str,
+    distances_npy: str,
+    split_json: str,
+    model_out: str,
+    history_out: str,
+    metrics_out: str,
+    threads: int = 1,
+) -> None:
+    """The ``training`` stage: load artifacts, train, save model, history and metrics atomically."""
+    from neuroseed.io import atomic_path, read_json, write_json
+    from neuroseed.splits import split_indices
+
+    info = configure_backend(threads, settings.seed)
+    data = np.load(encoded)
+    ids = [str(i) for i in data["ids"]]
+    codes, length = data["codes"], int(data["padded_length"])
+    distances = np.load(distances_npy, mmap_mode="r")
+    if distances.shape != (len(ids), len(ids)):
+        raise NeuroseedError(
+            f"{distances_npy}: matrix shape {distances.shape} does not match {len(ids)} sequences"
+        )
+    distances = np.asarray(distances)
+    parts = split_indices(read_json(split_json), ids)
+    model, history, metrics = train(settings, codes, distances, parts, length)
+    metrics.update(info)
+    with atomic_path(model_out, suffix=".keras") as tmp:
+        model.save(tmp)
+    with atomic_path(history_out) as tmp:
+        history.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    write_json(metrics_out, metrics)

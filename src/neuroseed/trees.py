@@ -1,0 +1,98 @@
+"""Phylogenetic trees: reading Newick, pruning to the chosen sequences, checking leaf names."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+
+from neuroseed import NeuroseedError
+
+
+def read_tree(path: str | Path):
+    """Read a Newick tree (leaf and internal names may be quoted) with ete3."""
+    from ete3 import Tree
+    from ete3.parser.newick import NewickError
+
+    path = Path(path)
+    if not path.is_file():
+        raise NeuroseedError(f"{path}: tree file not found")
+    text = path.read_text().strip()
+    if not text:
+        raise NeuroseedError(f"{path}: tree file is empty")
+    try:
+        return Tree(text, format=1, quoted_node_names=True)
+    except NewickError as exc:
+        raise NeuroseedError(
+            f"{path}: not a valid Newick tree ({str(exc).splitlines()[0]})"
+        ) from exc
+
+
+def _examples(names: Collection[str], k: int = 5) -> str:
+    shown = sorted(names)[:k]
+    more = f" and {len(names) - k} more" if len(names) > k else ""
+    return ", ".join(shown) + more
+
+
+def prune_tree(tree, ids: Collection[str], source: str = "tree"):
+    """Return ``tree`` restricted to the leaves ``ids`` (branch lengths preserved).
+
+    Every id must be a leaf; leaves that are not ids are removed.
+    """
+    leaves = tree.get_leaf_names()
+    leaf_set = set(leaves)
+    if len(leaf_set) != len(leaves):
+        dup = {n for n in leaves if leaves.count(n) > 1} if len(leaves) < 5000 else {"(several)"}
+        raise NeuroseedError(f"{source}: duplicate leaf names, e.g. {_examples(dup)}")
+    missing = set(ids) - leaf_set
+    if missing:
+        raise NeuroseedError(
+            f"{source}: {len(missing)} of {len(ids)} sequence ids are not leaves of the tree, "
+            f"e.g. {_examples(missing)}"
+        )
+    if len(leaf_set) != len(ids):
+        tree.prune([str(i) for i in ids], preserve_branch_length=True)
+    return tree
+
+
+def check_leaves(tree, ids: Collection[str], source: str = "tree") -> None:
+    """Raise unless the tree's leaves are exactly ``ids``."""
+    leaves = set(tree.get_leaf_names())
+    ids = set(ids)
+    if leaves != ids:
+        parts = []
+        if ids - leaves:
+            parts.append(
+                f"{len(ids - leaves)} ids missing from the tree, e.g. {_examples(ids - leaves)}"
+            )
+        if leaves - ids:
+            parts.append(
+                f"{len(leaves - ids)} leaves not among the sequences, "
+                f"e.g. {_examples(leaves - ids)}"
+            )
+        raise NeuroseedError(
+            f"{source}: tree leaves do not match the sequence ids: " + "; ".join(parts)
+        )
+
+
+def write_tree(tree, path: str | Path) -> None:
+    from neuroseed.io import write_text
+
+    write_text(path, tree.write(format=1, quoted_node_names=True) + "\n")
+
+
+def prepare(source: dict, ids: Collection[str], tree_out: str | Path) -> None:
+    """The tree stage: the configured tree (Greengenes' own, or the user's), pruned to ``ids``."""
+    import logging
+
+    if source["type"] == "greengenes":
+        from neuroseed.sequences import greengenes_paths
+
+        path = greengenes_paths()[1]
+    elif source.get("tree"):
+        path = Path(source["tree"])
+    else:
+        raise NeuroseedError("source.tree: no tree configured for this dataset")
+    tree = prune_tree(read_tree(path), ids, source=str(path))
+    check_leaves(tree, ids, source=str(path))
+    logging.getLogger(__name__).info("%s pruned to %d leaves", path, len(tree))
+    write_tree(tree, tree_out)

@@ -1,0 +1,54 @@
+"""Glue for ``scripts/*.py``: logging into the rule's log and one-line errors on the console."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from neuroseed import NeuroseedError
+
+# TensorFlow's C++ start-up chatter would drown the useful lines of a rule log.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def run(main: Callable[[Any], None], smk: Any) -> None:
+    """Run ``main(snakemake)`` with stdout/stderr and logging sent to the rule's log file.
+
+    A :class:`NeuroseedError` (bad input or configuration) ends the job with its message on one
+    line, on the console and in the log; any other exception also leaves its traceback in the log.
+    """
+    console = os.fdopen(os.dup(2), "w")
+    logfile = smk.log[0] if len(smk.log) else None
+    if logfile:
+        os.makedirs(os.path.dirname(logfile) or ".", exist_ok=True)
+        fh = open(logfile, "w", buffering=1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Redirect the file descriptors too, so Keras progress and C-level messages land in the log.
+        os.dup2(fh.fileno(), 1)
+        os.dup2(fh.fileno(), 2)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    rule = getattr(smk, "rule", "script")
+    try:
+        main(smk)
+    except NeuroseedError as exc:
+        logging.getLogger(rule).error("%s", exc)
+        print(f"error in rule {rule}: {exc}", file=console, flush=True)
+        sys.exit(1)
+    except Exception as exc:
+        logging.getLogger(rule).error("%s", traceback.format_exc())
+        where = f" (traceback in {logfile})" if logfile else ""
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"error in rule {rule}: {type(exc).__name__}: {first}{where}", file=console, flush=True
+        )
+        sys.exit(1)

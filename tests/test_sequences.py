@@ -1,0 +1,64 @@
+import pytest
+
+from neuroseed import NeuroseedError
+from neuroseed.sequences import Record, clean_records, fasta_md5, greengenes_paths, load_records
+
+
+def recs(*seqs):
+    return [Record(f"s{i}", f"s{i}", s) for i, s in enumerate(seqs)]
+
+
+def test_keep_policy_keeps_ambiguity_codes_and_normalises():
+    out, rep = clean_records(recs("acgu", "AC-GN", "AC.GT"), "keep", 1)
+    assert [r.sequence for r in out] == ["ACGT", "ACGN", "ACGT"]
+    assert rep.with_ambiguity_codes == 1 and rep.ungapped == 2 and rep.rna_converted == 1
+
+
+def test_replace_and_drop_policies():
+    out, rep = clean_records(recs("ACRY", "ACGT"), "replace_n", 1)
+    assert [r.sequence for r in out] == ["ACNN", "ACGT"] and rep.ambiguity_replaced == 1
+    out, rep = clean_records(recs("ACRY", "ACGT"), "drop", 1)
+    assert [r.id for r in out] == ["s1"] and rep.dropped_ambiguous == 1
+
+
+def test_error_policy_names_record_and_character():
+    with pytest.raises(
+        NeuroseedError, match=r"in.fa: record 's0' has ambiguity code 'R' at position 3"
+    ):
+        clean_records(recs("ACRT"), "error", 1, source="in.fa")
+
+
+def test_invalid_character_is_always_an_error():
+    for policy in ("keep", "replace_n", "drop"):
+        with pytest.raises(
+            NeuroseedError, match=r"record 's1' has invalid character 'X' at position 2"
+        ):
+            clean_records(recs("ACGT", "AXGT"), policy, 1)
+
+
+def test_min_length_filter_counts_and_empty_result_errors():
+    out, rep = clean_records(recs("ACGTACGT", "ACG"), "keep", 5)
+    assert [r.id for r in out] == ["s0"] and rep.dropped_short == 1
+    with pytest.raises(NeuroseedError, match="no sequence left"):
+        clean_records(recs("ACG"), "keep", 5)
+
+
+def test_unknown_policy():
+    with pytest.raises(NeuroseedError, match="unknown policy"):
+        clean_records(recs("ACGT"), "maybe", 1)
+
+
+def test_gg2000_is_the_benchmark_dataset():
+    """The default draw reproduces the published gg2000 checksum (shared reference)."""
+    fasta, _ = greengenes_paths()
+    records = load_records(fasta, 2000, 0)
+    out, rep = clean_records(records, "keep", 100)
+    assert len(out) == 2000 and rep.with_ambiguity_codes == 213
+    assert max(len(r.sequence) for r in out) == 2033
+    assert fasta_md5(out) == "b9b401b9eb90f682a63b690c303ad861"
+
+
+def test_sample_size_out_of_range(fasta):
+    path = fasta([("a", "ACGT"), ("b", "ACGT")])
+    with pytest.raises(NeuroseedError, match="source.n_sequences: 5 is outside 1..2"):
+        load_records(path, 5, 0)

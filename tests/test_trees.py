@@ -1,0 +1,46 @@
+import pytest
+
+from neuroseed import NeuroseedError
+from neuroseed.trees import check_leaves, prune_tree, read_tree, write_tree
+
+NEWICK = "((a:1,b:2)'f__[Odd name]':0.5,(c:1,(d:1,e:1):1)0.9:1);"
+
+
+def test_prune_keeps_branch_lengths_and_quoted_names(tmp_path):
+    path = tmp_path / "t.nwk"
+    path.write_text(NEWICK)
+    tree = prune_tree(read_tree(path), ["a", "b", "d"])
+    assert sorted(tree.get_leaf_names()) == ["a", "b", "d"]
+    # c is gone, so d now hangs from the root through the merged branches (1 + 1)
+    assert tree.get_distance("d") == pytest.approx(2.0)
+    out = tmp_path / "p.nwk"
+    write_tree(tree, out)
+    again = read_tree(out)
+    assert sorted(again.get_leaf_names()) == ["a", "b", "d"]
+    assert any(n.name == "f__[Odd name]" for n in again.traverse())
+
+
+def test_missing_ids_are_a_clear_error(tmp_path):
+    path = tmp_path / "t.nwk"
+    path.write_text(NEWICK)
+    with pytest.raises(
+        NeuroseedError, match=r"2 of 3 sequence ids are not leaves of the tree, e.g. x, y"
+    ):
+        prune_tree(read_tree(path), ["a", "x", "y"], source=str(path))
+
+
+def test_check_leaves_lists_both_sides(tmp_path):
+    path = tmp_path / "t.nwk"
+    path.write_text("(a:1,b:1);")
+    with pytest.raises(
+        NeuroseedError, match=r"1 ids missing from the tree, e.g. z; 1 leaves not among"
+    ):
+        check_leaves(read_tree(path), ["a", "z"])
+
+
+@pytest.mark.parametrize("text, message", [("", "empty"), ("((a,b);", "not a valid Newick")])
+def test_bad_tree_files(tmp_path, text, message):
+    path = tmp_path / "t.nwk"
+    path.write_text(text)
+    with pytest.raises(NeuroseedError, match=message):
+        read_tree(path)

@@ -1,0 +1,200 @@
+"""The Snakemake workflow itself: lint, dry runs, a full tiny run, reruns and bad input."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+pytestmark = pytest.mark.workflow
+
+
+def copy_workflow(dest: Path) -> Path:
+    for item in ("Snakefile", "rules", "scripts", "config", "envs", "profiles"):
+        src = ROOT / item
+        if src.is_dir():
+            shutil.copytree(src, dest / item)
+        else:
+            shutil.copy(src, dest / item)
+    shutil.copy(ROOT / "tests" / "data" / "tiny.yaml", dest / "tiny.yaml")
+    return dest
+
+
+def smk(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [*SNAKEMAKE, "--cores", "2", *args], cwd=workdir, capture_output=True, text=True
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The tiny config (48 Greengenes sequences, 1-2 epochs) run once, end to end."""
+    work = copy_workflow(tmp_path_factory.mktemp("tiny"))
+    smk(work, "--configfile", "tiny.yaml")
+    return work
+
+
+def test_lint_is_clean():
+    proc = subprocess.run([*SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_default_dry_run_lists_every_stage(tmp_path):
+    work = copy_workflow(tmp_path)
+    out = smk(work, "-n").stdout
+    for rule in (
+        "prepare_sequences",
+        "prune_tree",
+        "encode_sequences",
+        "compute_edit_distance",
+        "split_sequences",
+        "train_model",
+        "plot_rmse",
+        "plot_training_curves",
+    ):
+        assert rule in out, rule
+    assert "results/gg2000/training/random/cnn-hyperbolic/seed0/model.keras" in out
+
+
+def test_named_figure_target_dry_run(tmp_path):
+    out = smk(copy_workflow(tmp_path), "-n", "fig_rmse").stdout
+    assert "plot_rmse" in out and "plot_training_curves" not in out
+
+
+def test_tiny_run_artifacts_are_sane(tiny_run):
+    res = tiny_run / "results" / "tiny"
+    prov = json.loads((res / "sequences" / "provenance.json").read_text())
+    assert prov["sequences"] == 48 and prov["drawn"] == 48
+    fasta_ids = [
+        line[1:].split()[0]
+        for line in (res / "sequences" / "sequences.fasta").read_text().splitlines()
+        if line.startswith(">")
+    ]
+    assert len(fasta_ids) == 48
+
+    from neuroseed.trees import read_tree
+
+    assert sorted(read_tree(res / "sequences" / "tree.nwk").get_leaf_names()) == sorted(fasta_ids)
+
+    enc = np.load(res / "encoding" / "encoded.npz")
+    assert enc["codes"].shape == (48, int(enc["padded_length"])) and list(enc["ids"]) == fasta_ids
+    d = np.load(res / "edit_distance" / "distances.npy")
+    assert d.shape == (48, 48) and np.array_equal(d, d.T) and not np.diag(d).any() and d.max() > 0
+
+    split = json.loads((res / "splits" / "random.json").read_text())
+    parts = [set(split[p]) for p in ("train", "val", "test")]
+    assert sum(map(len, parts)) == 48 and set().union(*parts) == set(fasta_ids)
+
+    for enc_name in ("linear", "cnn"):
+        for dist in ("euclidean", "hyperbolic"):
+            run = res / "training" / "random" / f"{enc_name}-{dist}" / "seed0"
+            m = json.loads((run / "metrics.json").read_text())
+            assert m["model"] == enc_name and m["distance"] == dist
+            assert (
+                np.isfinite(m["test_rmse_pct"])
+                and m["test_pairs"] == len(split["test"]) * (len(split["test"]) - 1) // 2
+            )
+            assert (run / "model.keras").stat().st_size > 0
+            assert "val_rmse_pct" in (run / "history.tsv").read_text()
+    for name in ("rmse", "training_curves"):
+        assert (res / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+        assert (res / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    assert len((res / "tables" / "rmse.tsv").read_text().splitlines()) == 5
+    assert (res / "benchmarks" / "compute_edit_distance.tsv").exists()
+    assert "pairs/s" in (res / "logs" / "compute_edit_distance.log").read_text()
+
+
+def test_rerun_is_a_no_op(tiny_run):
+    out = smk(tiny_run, "--configfile", "tiny.yaml", "-n")
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_changing_one_encoder_reruns_only_its_jobs(tiny_run):
+    out = smk(
+        tiny_run,
+        "--configfile",
+        "tiny.yaml",
+        "-n",
+        "--config",
+        "encoders={'cnn': {'epochs': 2, 'channels': 8, 'layers': 2}}",
+    ).stdout
+    outputs = [line for line in out.splitlines() if line.strip().startswith("output:")]
+    trained = [line for line in outputs if "/training/" in line]
+    assert len(trained) == 2 and all("/cnn-" in line for line in trained), out
+    assert not any("/sequences/" in line or "distances.npy" in line for line in outputs)
+    assert any("figures/rmse.pdf" in line for line in outputs)
+
+
+def bad_fasta_config(work: Path, fasta_text: str, **source) -> Path:
+    (work / "bad.fasta").write_text(fasta_text)
+    cfg = {
+        "dataset": "bad",
+        "source": {"type": "fasta", "n_sequences": None, "fasta": "bad.fasta", **source},
+    }
+    path = work / "bad.yaml"
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "bad.fasta: FASTA file is empty"),
+        (">a\nACGTACGT\n>b\nACXTACGT\n", "record 'b' has invalid character 'X' at position 3"),
+        (">a\nACGTACGT\n>a\nACGTACGA\n", "duplicate sequence id 'a'"),
+    ],
+)
+def test_bad_input_fails_in_one_line_and_leaves_nothing(tmp_path, text, message):
+    work = copy_workflow(tmp_path)
+    cfg = bad_fasta_config(work, text)
+    proc = smk(work, "--configfile", str(cfg), "results/bad/sequences/sequences.fasta", check=False)
+    assert proc.returncode != 0
+    lines = [
+        line
+        for line in proc.stderr.splitlines()
+        if line.startswith("error in rule prepare_sequences")
+    ]
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert not (work / "results" / "bad" / "sequences" / "sequences.fasta").exists()
+    assert not (work / "results" / "bad" / "sequences" / "provenance.json").exists()
+
+
+def test_user_fasta_with_mismatched_tree_fails_clearly(tmp_path):
+    work = copy_workflow(tmp_path)
+    (work / "t.nwk").write_text("((a:1,b:1):1,zz:2);")
+    (work / "bad.fasta").write_text(">a\nACGTACGT\n>b\nACGTTCGT\n>c\nACGAACGT\n")
+    (work / "bad.yaml").write_text(
+        json.dumps(
+            {
+                "dataset": "bad",
+                "source": {
+                    "type": "fasta",
+                    "n_sequences": None,
+                    "fasta": "bad.fasta",
+                    "tree": "t.nwk",
+                },
+                "sequences": {"min_length": 1},
+            }
+        )
+    )
+    proc = smk(work, "--configfile", "bad.yaml", "results/bad/sequences/tree.nwk", check=False)
+    assert proc.returncode != 0
+    assert "1 of 3 sequence ids are not leaves of the tree, e.g. c" in proc.stderr
+    assert not (work / "results" / "bad" / "sequences" / "tree.nwk").exists()
+    # the sequences themselves were fine and stay: a fixed tree only reruns the tree job
+    assert (work / "results" / "bad" / "sequences" / "sequences.fasta").exists()
+
+
+def test_unknown_config_key_is_rejected(tmp_path):
+    work = copy_workflow(tmp_path)
+    proc = smk(work, "-n", "--config", "trainig={'epochs': 3}", check=False)
+    assert proc.returncode != 0
+    assert "trainig" in proc.stderr + proc.stdout
