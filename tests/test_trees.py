@@ -11,8 +11,9 @@ def test_prune_keeps_branch_lengths_and_quoted_names(tmp_path):
     path.write_text(NEWICK)
     tree = prune_tree(read_tree(path), ["a", "b", "d"])
     assert sorted(tree.get_leaf_names()) == ["a", "b", "d"]
-    # c is gone, so d now hangs from the root through the merged branches (1 + 1)
-    assert tree.get_distance("d") == pytest.approx(2.0)
+    # c and e are gone; d's path from the root (1 + 1 + 1) is merged but keeps its length
+    assert tree.get_distance("d") == pytest.approx(3.0)
+    assert tree.get_distance("a", "d") == pytest.approx(4.5)
     out = tmp_path / "p.nwk"
     write_tree(tree, out)
     again = read_tree(out)

@@ -118,14 +118,8 @@ def test_rerun_is_a_no_op(tiny_run):
 
 
 def test_changing_one_encoder_reruns_only_its_jobs(tiny_run):
-    out = smk(
-        tiny_run,
-        "--configfile",
-        "tiny.yaml",
-        "-n",
-        "--config",
-        "encoders={'cnn': {'epochs': 2, 'channels': 8, 'layers': 2}}",
-    ).stdout
+    (tiny_run / "changed.yaml").write_text(json.dumps({"encoders": {"cnn": {"epochs": 2}}}))
+    out = smk(tiny_run, "-n", "--configfile", "tiny.yaml", "changed.yaml").stdout
     outputs = [line for line in out.splitlines() if line.strip().startswith("output:")]
     trained = [line for line in outputs if "/training/" in line]
     assert len(trained) == 2 and all("/cnn-" in line for line in trained), out
@@ -155,7 +149,7 @@ def bad_fasta_config(work: Path, fasta_text: str, **source) -> Path:
 def test_bad_input_fails_in_one_line_and_leaves_nothing(tmp_path, text, message):
     work = copy_workflow(tmp_path)
     cfg = bad_fasta_config(work, text)
-    proc = smk(work, "--configfile", str(cfg), "results/bad/sequences/sequences.fasta", check=False)
+    proc = smk(work, "results/bad/sequences/sequences.fasta", "--configfile", str(cfg), check=False)
     assert proc.returncode != 0
     lines = [
         line
@@ -185,7 +179,7 @@ def test_user_fasta_with_mismatched_tree_fails_clearly(tmp_path):
             }
         )
     )
-    proc = smk(work, "--configfile", "bad.yaml", "results/bad/sequences/tree.nwk", check=False)
+    proc = smk(work, "results/bad/sequences/tree.nwk", "--configfile", "bad.yaml", check=False)
     assert proc.returncode != 0
     assert "1 of 3 sequence ids are not leaves of the tree, e.g. c" in proc.stderr
     assert not (work / "results" / "bad" / "sequences" / "tree.nwk").exists()

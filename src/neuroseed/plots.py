@@ -111,9 +111,15 @@ def plot_training_curves(
         height=3.5,
         aspect=1.1,
     )
-    grid.set_axis_labels("epoch", "%RMSE")
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
+    grid.set_axis_labels("epoch", "%RMSE (log scale)")
+    grid.set_titles("encoder: {col_name}")
     for ax in grid.axes.flat:
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     if title:
         grid.figure.suptitle(title, y=1.03)
     _save(grid.figure, pdf, png)
