@@ -11,6 +11,7 @@ validate(config, "config/schema.yaml")
 
 include: "rules/common.smk"
 include: "rules/sequences.smk"
+include: "rules/alignment.smk"
 include: "rules/encoding.smk"
 include: "rules/edit_distance.smk"
 include: "rules/splits.smk"

@@ -16,6 +16,14 @@ def has_tree():
     return config["source"]["type"] == "greengenes" or bool(config["source"]["tree"])
 
 
+def encoding_input(wildcards):
+    """Raw sequences, plus their MAFFT alignment when encoding.alignment is mafft."""
+    inputs = {"fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta"}
+    if config["encoding"]["alignment"] == "mafft":
+        inputs["aligned"] = f"results/{wildcards.dataset}/alignment/aligned.fasta"
+    return inputs
+
+
 def split_name():
     return "file" if config["split"]["file"] else config["split"]["method"]
 

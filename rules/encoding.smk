@@ -1,6 +1,6 @@
 rule encode_sequences:
     input:
-        fasta="results/{dataset}/sequences/sequences.fasta",
+        unpack(encoding_input),
     output:
         encoded="results/{dataset}/encoding/encoded.npz",
     log:

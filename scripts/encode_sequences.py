@@ -4,7 +4,8 @@ from neuroseed import encoding, workflow
 
 
 def main(smk):
-    encoding.encode_fasta(smk.input.fasta, smk.output.encoded, smk.params.length)
+    aligned = smk.input.aligned if "aligned" in smk.input.keys() else None
+    encoding.encode_fasta(smk.input.fasta, smk.output.encoded, smk.params.length, aligned)
 
 
 workflow.run(main, snakemake)  # noqa: F821

@@ -1,6 +1,22 @@
-import numpy as np
+import logging
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-from neuroseed.edit_distance import distance_dtype, edit_distance_matrix, levenshtein_reference
+import numpy as np
+import pytest
+
+from neuroseed.edit_distance import (
+    compute_to_file,
+    distance_dtype,
+    edit_distance_matrix,
+    levenshtein_reference,
+    unique_sequences,
+)
+
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def test_reference_dp_hand_values():
@@ -24,3 +40,85 @@ def test_distance_dtype_is_smallest_that_fits():
     assert distance_dtype(255) == np.uint8
     assert distance_dtype(2033) == np.uint16
     assert distance_dtype(70000) == np.uint32
+
+
+def random_family(n, length, seed, dup_every=0):
+    rng = np.random.default_rng(seed)
+    root = rng.choice(list("ACGT"), size=length)
+    seqs = []
+    for k in range(n):
+        if dup_every and k % dup_every == dup_every - 1:
+            seqs.append(seqs[rng.integers(0, len(seqs))])
+            continue
+        s = root.copy()
+        s[rng.integers(0, length, size=length // 10)] = rng.choice(list("ACGT"), size=length // 10)
+        seqs.append("".join(s[: length - rng.integers(0, length // 5)]))
+    return seqs
+
+
+@pytest.mark.parametrize("block_size", [1, 3, 7, 1000])
+def test_blocks_and_duplicates_give_the_exact_matrix(block_size):
+    seqs = random_family(23, 40, seed=1, dup_every=4)
+    assert len(set(seqs)) < len(seqs)
+    ref = np.array([[levenshtein_reference(a, b) for b in seqs] for a in seqs])
+    assert np.array_equal(edit_distance_matrix(seqs, workers=2, block_size=block_size), ref)
+
+
+def test_unique_sequences_maps_back():
+    uniq, inverse = unique_sequences(["AC", "GT", "AC", "T"])
+    assert uniq == ["AC", "GT", "T"] and inverse.tolist() == [0, 1, 0, 2]
+
+
+def test_file_engine_is_atomic_and_matches_memory(tmp_path):
+    seqs = random_family(40, 60, seed=2, dup_every=5)
+    out = tmp_path / "d.npy"
+    compute_to_file(seqs, out, workers=2, block_size=8)
+    assert np.array_equal(np.load(out), edit_distance_matrix(seqs))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.npy"]
+
+
+def test_stale_partial_from_other_input_is_not_reused(tmp_path):
+    out = tmp_path / "d.npy"
+    first = random_family(20, 50, seed=3)
+    (tmp_path / ".d.npy.partial").write_bytes(b"garbage")
+    (tmp_path / ".d.npy.progress").write_text('{"n": 20}\n0 0\n')
+    compute_to_file(first, out, block_size=4)
+    assert np.array_equal(np.load(out), edit_distance_matrix(first))
+
+
+KILLED_RUN = """
+import sys, numpy as np
+sys.path.insert(0, {src!r})
+from neuroseed.edit_distance import compute_to_file
+seqs = [line.strip() for line in open({seqs!r})]
+compute_to_file(seqs, {out!r}, workers=1, block_size=6)
+"""
+
+
+def test_killed_run_resumes_to_a_bit_identical_file(tmp_path, caplog):
+    """kill -9 in the middle, rerun: completed blocks are kept and the file is identical."""
+    seqs = random_family(150, 1500, seed=4, dup_every=7)
+    (tmp_path / "seqs.txt").write_text("\n".join(seqs))
+    out = tmp_path / "d.npy"
+    progress = tmp_path / ".d.npy.progress"
+    code = KILLED_RUN.format(src=str(SRC), seqs=str(tmp_path / "seqs.txt"), out=str(out))
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if progress.exists() and len(progress.read_text().splitlines()) > 40:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert not out.exists()
+    done_before = len(progress.read_text().splitlines()) - 1
+    assert done_before > 0
+
+    with caplog.at_level(logging.INFO, logger="neuroseed.edit_distance"):
+        compute_to_file(seqs, out, workers=2, block_size=6)
+    assert f"{done_before} blocks already done" in caplog.text
+    fresh = tmp_path / "fresh.npy"
+    compute_to_file(seqs, fresh, workers=2, block_size=6)
+    assert out.read_bytes() == fresh.read_bytes()
+    assert not progress.exists()

@@ -1,6 +1,7 @@
 """The Snakemake workflow itself: lint, dry runs, a full tiny run, reruns and bad input."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -125,6 +126,36 @@ def test_changing_one_encoder_reruns_only_its_jobs(tiny_run):
     assert len(trained) == 2 and all("/cnn-" in line for line in trained), out
     assert not any("/sequences/" in line or "distances.npy" in line for line in outputs)
     assert any("figures/rmse.pdf" in line for line in outputs)
+
+
+@pytest.mark.skipif(
+    shutil.which("mafft") is None and not os.environ.get("CI"),
+    reason="mafft not installed (CI installs it and must run this)",
+)
+def test_aligned_input_trains_end_to_end(tmp_path):
+    work = copy_workflow(tmp_path)
+    (work / "aligned.yaml").write_text(
+        json.dumps(
+            {
+                "dataset": "tinyaln",
+                "encoding": {"alignment": "mafft"},
+                "training": {"encoders": ["cnn"], "distances": ["hyperbolic"]},
+            }
+        )
+    )
+    smk(work, "--configfile", "tiny.yaml", "aligned.yaml")
+    res = work / "results" / "tinyaln"
+    enc = np.load(res / "encoding" / "encoded.npz")
+    assert int(enc["alphabet_size"]) == 5
+    assert enc["codes"].shape[1] > int(enc["padded_length"])  # alignment columns > longest seq
+    raw = np.load(res / "edit_distance" / "distances.npy")
+    from neuroseed.edit_distance import edit_distance_matrix
+    from neuroseed.io import read_fasta
+
+    seqs = [s for _, _, s in read_fasta(res / "sequences" / "sequences.fasta")]
+    assert np.array_equal(raw, edit_distance_matrix(seqs))  # distances from raw sequences
+    m = json.loads((res / "training/random/cnn-hyperbolic/seed0/metrics.json").read_text())
+    assert m["input"]["alphabet_size"] == 5 and np.isfinite(m["test_rmse_pct"])
 
 
 def bad_fasta_config(work: Path, fasta_text: str, **source) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -33,32 +34,186 @@ def score_hint(sequences: Sequence[str], sample: int = 200, seed: int = 0) -> in
     return max(1, int(np.quantile(d, 0.9)))
 
 
-def edit_distance_matrix(sequences: Sequence[str], workers: int = 1) -> np.ndarray:
-    """Exact all-pairs Levenshtein matrix (symmetric, zero diagonal) in the smallest dtype."""
+def unique_sequences(sequences: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Distinct sequences in order of first appearance, and each input's index among them."""
+    first: dict[str, int] = {}
+    inverse = np.fromiter((first.setdefault(s, len(first)) for s in sequences), dtype=np.int64)
+    return list(first), inverse
+
+
+def block_pairs(n: int, block_size: int) -> list[tuple[int, int]]:
+    """Upper-triangle block coordinates ``(bi, bj)``, ``bi <= bj``, over ``n`` rows."""
+    nb = max(1, -(-n // block_size))
+    return [(bi, bj) for bi in range(nb) for bj in range(bi, nb)]
+
+
+class _Expansion:
+    """Maps rows of the unique-sequence matrix back to every input row that shares them."""
+
+    def __init__(self, inverse: np.ndarray, n_unique: int):
+        order = np.argsort(inverse, kind="stable")
+        counts = np.bincount(inverse, minlength=n_unique)
+        self.starts = np.concatenate([[0], np.cumsum(counts)])
+        self.order = order
+        self.identity = len(inverse) == n_unique and bool((inverse == np.arange(n_unique)).all())
+
+    def rows(self, u0: int, u1: int) -> tuple[np.ndarray | slice, np.ndarray | slice]:
+        """Input rows of unique rows ``u0:u1``, and for each the row of the block it copies."""
+        if self.identity:
+            return slice(u0, u1), slice(None)
+        s0, s1 = self.starts[u0], self.starts[u1]
+        orig = self.order[s0:s1]
+        local = np.repeat(np.arange(u1 - u0), np.diff(self.starts[u0 : u1 + 1]))
+        return orig, local
+
+
+def _place(
+    out, exp: _Expansion, block: np.ndarray, u_rows: tuple[int, int], u_cols: tuple[int, int]
+):
+    rows, rmap = exp.rows(*u_rows)
+    cols, cmap = exp.rows(*u_cols)
+    if exp.identity:
+        out[rows, cols] = block
+        out[cols, rows] = block.T
+        return
+    expanded = block[np.ix_(rmap, cmap)]
+    out[np.ix_(rows, cols)] = expanded
+    out[np.ix_(cols, rows)] = expanded.T
+
+
+def fill_matrix(
+    out,
+    sequences: Sequence[str],
+    workers: int = 1,
+    block_size: int = 512,
+    done: set[tuple[int, int]] | None = None,
+    on_block=None,
+) -> None:
+    """Fill ``out`` (n x n, an array or a memory map) with exact Levenshtein distances.
+
+    Identical sequences are computed once; each unordered pair of distinct sequences once, block
+    by block (a diagonal block computes one triangle); blocks in ``done`` are skipped; after each
+    block ``on_block(bi, bj, pairs)`` is called (where a caller records progress).
+    """
     from rapidfuzz.distance import Levenshtein
     from rapidfuzz.process import cdist
 
+    uniq, inverse = unique_sequences(sequences)
+    exp = _Expansion(inverse, len(uniq))
+    hint = score_hint(uniq)
+    done = done or set()
+    chunks = [uniq[i : i + block_size] for i in range(0, len(uniq), block_size)]
+    for bi, bj in block_pairs(len(uniq), block_size):
+        if (bi, bj) in done:
+            continue
+        a = chunks[bi]
+        # The same list object on both sides makes rapidfuzz compute one triangle only.
+        b = a if bi == bj else chunks[bj]
+        block = cdist(
+            a, b, scorer=Levenshtein.distance, dtype=out.dtype, workers=workers, score_hint=hint
+        )
+        i0, j0 = bi * block_size, bj * block_size
+        _place(out, exp, block, (i0, i0 + len(a)), (j0, j0 + len(b)))
+        if on_block is not None:
+            pairs = len(a) * (len(a) - 1) // 2 if bi == bj else len(a) * len(b)
+            on_block(bi, bj, pairs)
+
+
+def edit_distance_matrix(
+    sequences: Sequence[str], workers: int = 1, block_size: int = 512
+) -> np.ndarray:
+    """Exact all-pairs Levenshtein matrix in memory (symmetric, zero diagonal, smallest dtype)."""
     seqs = list(sequences)
-    dtype = distance_dtype(max(len(s) for s in seqs))
-    hint = score_hint(seqs)
-    start = time.perf_counter()
-    # The same list object on both sides lets rapidfuzz compute one triangle only.
-    matrix = cdist(
-        seqs, seqs, scorer=Levenshtein.distance, dtype=dtype, workers=workers, score_hint=hint
-    )
-    elapsed = time.perf_counter() - start
-    pairs = len(seqs) * (len(seqs) - 1) // 2
+    out = np.zeros((len(seqs), len(seqs)), dtype=distance_dtype(max(map(len, seqs), default=0)))
+    fill_matrix(out, seqs, workers=workers, block_size=block_size)
+    return out
+
+
+class _Progress:
+    """Logs blocks done, pairs/s and ETA about every ``every`` seconds."""
+
+    def __init__(self, total_blocks: int, total_pairs: int, done_blocks: int, every: float = 10.0):
+        self.total_blocks, self.total_pairs, self.every = total_blocks, total_pairs, every
+        self.blocks, self.pairs = done_blocks, 0
+        self.start = self.last = time.perf_counter()
+
+    def __call__(self, pairs: int) -> None:
+        self.blocks += 1
+        self.pairs += pairs
+        now = time.perf_counter()
+        if now - self.last >= self.every or self.blocks == self.total_blocks:
+            self.last = now
+            rate = self.pairs / max(now - self.start, 1e-9)
+            left = self.total_pairs * (1 - self.blocks / self.total_blocks)
+            log.info(
+                "blocks %d/%d, %.0f pairs/s, ETA %.0f s",
+                self.blocks,
+                self.total_blocks,
+                rate,
+                left / max(rate, 1e-9),
+            )
+
+
+def compute_to_file(
+    sequences: Sequence[str], out_npy: str | Path, workers: int = 1, block_size: int = 512
+) -> None:
+    """Exact matrix into ``out_npy`` through a resumable, memory-mapped partial file.
+
+    Completed blocks are recorded in ``<out>.progress`` only after their data are flushed, so a
+    killed run restarts from them and gives a bit-identical file; ``out_npy`` appears only when
+    every block is done. Peak memory stays near the matrix size.
+    """
+    import hashlib
+    import json
+    import os
+
+    out_npy = Path(out_npy)
+    partial = out_npy.with_name(f".{out_npy.name}.partial")
+    progress = out_npy.with_name(f".{out_npy.name}.progress")
+    seqs = list(sequences)
+    n = len(seqs)
+    dtype = distance_dtype(max(map(len, seqs), default=0))
+    digest = hashlib.sha256("\n".join(seqs).encode()).hexdigest()
+    header = {"n": n, "dtype": dtype.name, "block_size": block_size, "sha256": digest}
+    done: set[tuple[int, int]] = set()
+    if partial.exists() and progress.exists():
+        lines = progress.read_text().splitlines()
+        if lines and json.loads(lines[0]) == header:
+            done = {tuple(map(int, line.split())) for line in lines[1:] if len(line.split()) == 2}
+            log.info("resuming %s: %d blocks already done", partial, len(done))
+    if not done:
+        out_npy.parent.mkdir(parents=True, exist_ok=True)
+        progress.write_text(json.dumps(header) + "\n")
+        out = np.lib.format.open_memmap(partial, mode="w+", dtype=dtype, shape=(n, n))
+    else:
+        out = np.lib.format.open_memmap(partial, mode="r+")
+    n_unique = len(set(seqs))
+    all_blocks = block_pairs(n_unique, block_size)
     log.info(
-        "edit distances: %d sequences, %d pairs in %.1f s (%.0f pairs/s, %d workers, "
-        "score_hint %d)",
-        len(seqs),
-        pairs,
-        elapsed,
-        pairs / max(elapsed, 1e-9),
+        "%d sequences (%d distinct), %d blocks of up to %d, dtype %s, %d workers",
+        n,
+        n_unique,
+        len(all_blocks),
+        block_size,
+        dtype,
         workers,
-        hint,
     )
-    return matrix
+    report = _Progress(len(all_blocks), n_unique * (n_unique - 1) // 2, len(done))
+    start = time.perf_counter()
+    with open(progress, "a") as prog:
+
+        def record(bi: int, bj: int, pairs: int) -> None:
+            out.flush()
+            prog.write(f"{bi} {bj}\n")
+            prog.flush()
+            os.fsync(prog.fileno())
+            report(pairs)
+
+        fill_matrix(out, seqs, workers=workers, block_size=block_size, done=done, on_block=record)
+    out.flush()
+    os.replace(partial, out_npy)
+    progress.unlink()
+    log.info("edit distances done in %.1f s -> %s", time.perf_counter() - start, out_npy)
 
 
 def levenshtein_reference(a: str, b: str) -> int:
@@ -72,10 +227,8 @@ def levenshtein_reference(a: str, b: str) -> int:
     return prev[-1]
 
 
-def compute(fasta: str, out_npy: str, workers: int = 1) -> None:
+def compute(fasta: str, out_npy: str, workers: int = 1, block_size: int = 512) -> None:
     """The ``edit_distance`` stage: FASTA -> exact matrix ``.npy`` in FASTA order."""
-    from neuroseed.io import read_fasta, save_npy
+    from neuroseed.io import read_fasta
 
-    matrix = edit_distance_matrix([s for _, _, s in read_fasta(fasta)], workers=workers)
-    log.info("distance range %d..%d, dtype %s", matrix.min(), matrix.max(), matrix.dtype)
-    save_npy(out_npy, matrix)
+    compute_to_file([s for _, _, s in read_fasta(fasta)], out_npy, workers, block_size)

@@ -1,6 +1,8 @@
-"""Fixed-length integer encoding: A,C,G,T -> 0..3, ambiguity codes -> 4, padding -> -1.
+"""Fixed-length integer encoding: A,C,G,T -> 0..3, alignment gap -> 4, ambiguity codes -> 5,
+padding -> -1.
 
-One-hot happens inside the models, where codes 4 and -1 both become all-zero rows.
+One-hot happens inside the models: of depth 4 for padded raw sequences and of depth 5 (the gap as
+a fifth symbol) for aligned ones; ambiguity codes and padding are all-zero rows either way.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import numpy as np
 from neuroseed import NeuroseedError
 
 PAD = -1
-AMBIGUOUS = 4
+GAP = 4
+AMBIGUOUS = 5
 _TABLE = np.full(256, AMBIGUOUS, dtype=np.int8)
 for _code, _base in enumerate("ACGT"):
     _TABLE[ord(_base)] = _code
+_TABLE[ord("-")] = GAP
 
 
 def padded_length(sequences: Sequence[str], length: int | None = None) -> int:
@@ -44,29 +48,51 @@ def encode(sequences: Sequence[str], length: int | None = None) -> tuple[np.ndar
 
 def decode(codes: np.ndarray) -> list[str]:
     """Inverse of :func:`encode` (ambiguity codes come back as N)."""
-    alphabet = np.array(list("ACGTN"))
+    alphabet = np.array(list("ACGT-N"))
     return ["".join(alphabet[row[row != PAD]]) for row in codes]
 
 
-def one_hot(codes: np.ndarray) -> np.ndarray:
-    """Reference one-hot in numpy: ``(..., L) -> (..., L, 4)``; codes outside 0..3 give zeros."""
-    return (codes[..., None] == np.arange(4)).astype(np.float32)
+def one_hot(codes: np.ndarray, depth: int = 4) -> np.ndarray:
+    """Reference one-hot in numpy: ``(..., L) -> (..., L, depth)``; other codes give zeros."""
+    return (codes[..., None] == np.arange(depth)).astype(np.float32)
 
 
-def encode_fasta(fasta: str, out_npz: str, length: int | None = None) -> None:
-    """The ``encoding`` stage: FASTA -> ``.npz`` (codes, lengths, ids, padded_length)."""
+def encode_fasta(
+    fasta: str, out_npz: str, length: int | None = None, aligned: str | None = None
+) -> None:
+    """The ``encoding`` stage: FASTA -> ``.npz`` with ``codes``, ``lengths``, ``ids``,
+    ``padded_length`` (the ED normaliser L) and ``alphabet_size``.
+
+    With ``aligned`` (an alignment of the same records) the codes are the alignment's columns,
+    gaps a fifth symbol; L is still computed from the raw sequences, so targets do not change.
+    """
     import logging
 
     from neuroseed.io import read_fasta, save_npz
 
     records = read_fasta(fasta)
     seqs = [s for _, _, s in records]
-    codes, lengths = encode(seqs, length)
+    L = padded_length(seqs, length)
+    if aligned is None:
+        codes, lengths = encode(seqs, L)
+        alphabet = 4
+    else:
+        from neuroseed.alignment import check_alignment
+
+        rows = read_fasta(aligned)
+        check_alignment(records, rows, str(aligned))
+        codes, _ = encode([s for _, _, s in rows])
+        lengths = np.array([len(s) for s in seqs], dtype=np.int32)
+        alphabet = 5
     logging.getLogger(__name__).info(
-        "%d sequences encoded to length %d (%.1f%% padding, %d ambiguous positions)",
+        "%d sequences encoded to %d positions (alphabet %d, normaliser L=%d, %.1f%% padding, "
+        "%.1f%% gaps, %d ambiguous positions)",
         len(seqs),
         codes.shape[1],
+        alphabet,
+        L,
         100 * (codes == PAD).mean(),
+        100 * (codes == GAP).mean(),
         int((codes == AMBIGUOUS).sum()),
     )
     save_npz(
@@ -74,5 +100,6 @@ def encode_fasta(fasta: str, out_npz: str, length: int | None = None) -> None:
         codes=codes,
         lengths=lengths,
         ids=np.array([r for r, _, _ in records]),
-        padded_length=np.int64(codes.shape[1]),
+        padded_length=np.int64(L),
+        alphabet_size=np.int64(alphabet),
     )

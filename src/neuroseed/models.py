@@ -19,16 +19,22 @@ BN_MOMENTUM = 0.9
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class OneHot(layers.Layer):
-    """Codes ``(batch, L)`` -> ``(batch, L, 4)``; codes outside 0..3 (padding, N) -> zeros."""
+    """Codes ``(batch, L)`` -> ``(batch, L, depth)``; other codes (padding, N) -> zero rows."""
+
+    def __init__(self, depth: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.depth = depth
 
     def call(self, codes):
         codes = ops.cast(codes, "int32")
-        return ops.cast(
-            ops.expand_dims(codes, -1) == ops.arange(4, dtype="int32"), self.compute_dtype
-        )
+        hot = ops.expand_dims(codes, -1) == ops.arange(self.depth, dtype="int32")
+        return ops.cast(hot, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
-        return (*input_shape, 4)
+        return (*input_shape, self.depth)
+
+    def get_config(self):
+        return {**super().get_config(), "depth": self.depth}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -93,18 +99,24 @@ def tiny_dense(units: int, fan_in: int, seed: int | None = None, **kwargs) -> la
 
 
 def build_encoder(
-    name: str, length: int, embedding_dim: int, distance: str, hparams: dict[str, Any] | None = None
+    name: str,
+    length: int,
+    embedding_dim: int,
+    distance: str,
+    hparams: dict[str, Any] | None = None,
+    alphabet_size: int = 4,
 ) -> keras.Model:
-    """Encoder from integer codes ``(batch, length)`` to embeddings ``(batch, embedding_dim)``."""
+    """Encoder from integer codes ``(batch, length)`` to embeddings ``(batch, embedding_dim)``;
+    ``alphabet_size`` is 4 for raw sequences and 5 for aligned ones (gap symbol)."""
     hp = dict(hparams or {})
     codes = keras.Input(shape=(length,), dtype="int8", name="codes")
-    x = OneHot(name="one_hot")(codes)
+    x = OneHot(alphabet_size, name="one_hot")(codes)
     if name == "linear":
         x = layers.Flatten()(x)
-        fan_in = length * 4
+        fan_in = length * alphabet_size
     elif name == "mlp":
         x = layers.Flatten()(x)
-        fan_in = length * 4
+        fan_in = length * alphabet_size
         for k in range(int(hp.get("layers", 2))):
             x = tiny_dense(
                 int(hp.get("hidden_units", 256)), fan_in, activation="relu", name=f"hidden{k}"

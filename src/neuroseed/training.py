@@ -186,8 +186,13 @@ def train(
     parts: dict[str, np.ndarray],
     length: int,
     verbose: int = 2,
+    alphabet_size: int = 4,
 ):
-    """Fit one encoder/distance pair; returns the Siamese model, the history table and metrics."""
+    """Fit one encoder/distance pair; returns the Siamese model, the history table and metrics.
+
+    ``length`` is the normaliser L of the targets ED/L; the model's input width is that of
+    ``codes`` (wider than L for aligned input).
+    """
     import keras
     import pandas as pd
 
@@ -195,7 +200,12 @@ def train(
 
     label = f"{settings.model}+{settings.distance}"
     encoder = build_encoder(
-        settings.model, length, settings.embedding_dim, settings.distance, settings.hparams
+        settings.model,
+        codes.shape[1],
+        settings.embedding_dim,
+        settings.distance,
+        settings.hparams,
+        alphabet_size,
     )
     model = build_siamese(encoder, settings.distance)
     model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss="mse")
@@ -289,7 +299,11 @@ def run_stage(
         )
     distances = np.asarray(distances)
     parts = split_indices(read_json(split_json), ids)
-    model, history, metrics = train(settings, codes, distances, parts, length)
+    alphabet = int(data["alphabet_size"]) if "alphabet_size" in data else 4
+    model, history, metrics = train(
+        settings, codes, distances, parts, length, alphabet_size=alphabet
+    )
+    metrics["input"] = {"width": int(codes.shape[1]), "alphabet_size": alphabet}
     metrics.update(info)
     with atomic_path(model_out, suffix=".keras") as tmp:
         model.save(tmp)

@@ -1,0 +1,16 @@
+rule align_sequences:
+    input:
+        fasta="results/{dataset}/sequences/sequences.fasta",
+    output:
+        aligned="results/{dataset}/alignment/aligned.fasta",
+    params:
+        options=config["encoding"]["mafft_options"],
+    threads: config["threads"]["alignment"]
+    log:
+        "results/{dataset}/logs/align_sequences.log",
+    benchmark:
+        "results/{dataset}/benchmarks/align_sequences.tsv"
+    conda:
+        "../envs/mafft.yaml"
+    script:
+        "../scripts/align_sequences.py"
