@@ -3,14 +3,14 @@ rule align_sequences:
         fasta="results/{dataset}/sequences/sequences.fasta",
     output:
         aligned="results/{dataset}/alignment/aligned.fasta",
-    params:
-        options=config["encoding"]["mafft_options"],
-    threads: config["threads"]["alignment"]
     log:
         "results/{dataset}/logs/align_sequences.log",
     benchmark:
         "results/{dataset}/benchmarks/align_sequences.tsv"
     conda:
         "../envs/mafft.yaml"
+    threads: config["threads"]["alignment"]
+    params:
+        options=config["encoding"]["mafft_options"],
     script:
         "../scripts/align_sequences.py"
