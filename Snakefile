@@ -33,3 +33,8 @@ rule fig_rmse:
 rule fig_training_curves:
     input:
         figure_paths("training_curves"),
+
+
+rule fig_split_depth:
+    input:
+        figure_paths("split_depth", "split_depth_relative", "split_depth_leakage"),

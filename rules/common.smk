@@ -3,8 +3,9 @@ import os
 
 wildcard_constraints:
     dataset=re.escape(config["dataset"]),
-    encoder="|".join(config["training"]["encoders"]),
-    distance="|".join(config["training"]["distances"]),
+    encoder="linear|mlp|cnn",
+    distance="euclidean|manhattan|square|cosine|hyperbolic",
+    split=r"file|random-s\d+|(distance|tree)-d\d+-s\d+",
     seed=r"\d+",
 
 
@@ -24,8 +25,71 @@ def encoding_input(wildcards):
     return inputs
 
 
-def split_name():
-    return "file" if config["split"]["file"] else config["split"]["method"]
+def split_name(method=None, depth=None, seed=None):
+    """Split names carry their parameters: random-s1, distance-d4-s0, tree-d8-s2, file."""
+    s = config["split"]
+    if s["file"] and method is None:
+        return "file"
+    method = method or s["method"]
+    seed = s["seed"] if seed is None else seed
+    if method == "random":
+        return f"random-s{seed}"
+    return f"{method}-d{s['depth'] if depth is None else depth}-s{seed}"
+
+
+def parse_split(name):
+    if name == "file":
+        return {"method": "file", "depth": 0, "seed": 0}
+    m = re.fullmatch(r"(random|distance|tree)(?:-d(\d+))?-s(\d+)", name)
+    return {"method": m[1], "depth": int(m[2] or 0), "seed": int(m[3])}
+
+
+def tree_path(dataset):
+    """The dataset's own tree when it has one, else a UPGMA tree of its edit distances."""
+    name = "tree.nwk" if has_tree() else "tree_upgma.nwk"
+    return f"results/{dataset}/sequences/{name}"
+
+
+def split_options(wildcards):
+    s = config["split"]
+    return {
+        **parse_split(wildcards.split),
+        "val_fraction": s["val_fraction"],
+        "test_fraction": s["test_fraction"],
+        "file": s["file"],
+    }
+
+
+def split_input(wildcards):
+    inputs = {"fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta"}
+    method = parse_split(wildcards.split)["method"]
+    if method == "distance":
+        inputs["distances"] = f"results/{wildcards.dataset}/edit_distance/distances.npy"
+    elif method == "tree":
+        inputs["tree"] = tree_path(wildcards.dataset)
+    return inputs
+
+
+def split_depth_runs(suffix):
+    """Runs of the split-depth experiment: methods x depths x seeds, one encoder/distance."""
+    e = config["split_depth"]
+    run = "{encoder}-{distance}".format(**e)
+    return [
+        f"results/{DATASET}/training/{split_name(m, d, s)}/{run}/seed{s}/{suffix}"
+        for m in e["methods"]
+        for d in e["depths"]
+        for s in e["seeds"]
+    ]
+
+
+def split_depth_leakage():
+    e = config["split_depth"]
+    return [
+        f"results/{DATASET}/splits/{split_name(m, d, s)}.leakage.json"
+        for m in e["methods"]
+        for d in e["depths"]
+        for s in e["seeds"]
+    ]
 
 
 def training_runs(suffix):
@@ -41,12 +105,13 @@ def training_runs(suffix):
     )
 
 
-def figure_paths(name):
+def figure_paths(name, *extra_figures):
+    """PDF and PNG of a figure (and of its companions) plus the table behind them."""
     return [
-        f"results/{DATASET}/figures/{name}.pdf",
-        f"results/{DATASET}/figures/{name}.png",
-        f"results/{DATASET}/tables/{name}.tsv",
-    ]
+        f"results/{DATASET}/figures/{fig}.{ext}"
+        for fig in (name, *extra_figures)
+        for ext in ("pdf", "png")
+    ] + [f"results/{DATASET}/tables/{name}.tsv"]
 
 
 def train_settings(wildcards):
@@ -77,6 +142,7 @@ def learning_rate(value, distance):
 def all_targets():
     targets = [
         f"results/{DATASET}/sequences/provenance.json",
+        f"results/{DATASET}/splits/{split_name()}.leakage.tsv",
         *figure_paths("rmse"),
         *figure_paths("training_curves"),
     ]

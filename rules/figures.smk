@@ -35,3 +35,30 @@ rule plot_training_curves:
         title=lambda wildcards: f"{wildcards.dataset}: %RMSE per epoch",
     script:
         "../scripts/plot_training_curves.py"
+
+
+rule plot_split_depth:
+    input:
+        metrics=split_depth_runs("metrics.json"),
+        leakage=split_depth_leakage(),
+    output:
+        pdf="results/{dataset}/figures/split_depth.pdf",
+        png="results/{dataset}/figures/split_depth.png",
+        relative_pdf="results/{dataset}/figures/split_depth_relative.pdf",
+        relative_png="results/{dataset}/figures/split_depth_relative.png",
+        leakage_pdf="results/{dataset}/figures/split_depth_leakage.pdf",
+        leakage_png="results/{dataset}/figures/split_depth_leakage.png",
+        table="results/{dataset}/tables/split_depth.tsv",
+    log:
+        "results/{dataset}/logs/plot_split_depth.log",
+    benchmark:
+        "results/{dataset}/benchmarks/plot_split_depth.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        title=lambda wildcards: (
+            f"{wildcards.dataset}: {config['split_depth']['encoder']}"
+            f" + {config['split_depth']['distance']}"
+        ),
+    script:
+        "../scripts/plot_split_depth.py"

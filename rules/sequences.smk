@@ -30,3 +30,19 @@ rule prune_tree:
         source=config["source"],
     script:
         "../scripts/prune_tree.py"
+
+
+rule build_tree:
+    input:
+        fasta="results/{dataset}/sequences/sequences.fasta",
+        distances="results/{dataset}/edit_distance/distances.npy",
+    output:
+        tree="results/{dataset}/sequences/tree_upgma.nwk",
+    log:
+        "results/{dataset}/logs/build_tree.log",
+    benchmark:
+        "results/{dataset}/benchmarks/build_tree.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    script:
+        "../scripts/build_tree.py"

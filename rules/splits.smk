@@ -1,6 +1,6 @@
 rule split_sequences:
     input:
-        fasta="results/{dataset}/sequences/sequences.fasta",
+        unpack(split_input),
     output:
         split="results/{dataset}/splits/{split}.json",
     log:
@@ -10,6 +10,24 @@ rule split_sequences:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        options=config["split"],
+        options=split_options,
     script:
         "../scripts/split_sequences.py"
+
+
+rule report_leakage:
+    input:
+        split="results/{dataset}/splits/{split}.json",
+        encoded="results/{dataset}/encoding/encoded.npz",
+        distances="results/{dataset}/edit_distance/distances.npy",
+    output:
+        table="results/{dataset}/splits/{split}.leakage.tsv",
+        summary="results/{dataset}/splits/{split}.leakage.json",
+    log:
+        "results/{dataset}/logs/report_leakage/{split}.log",
+    benchmark:
+        "results/{dataset}/benchmarks/report_leakage/{split}.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    script:
+        "../scripts/report_leakage.py"

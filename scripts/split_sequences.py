@@ -4,7 +4,14 @@ from neuroseed import splits, workflow
 
 
 def main(smk):
-    splits.make_split(smk.params.options, smk.input.fasta, smk.output.split)
+    inputs = dict(smk.input.items())
+    splits.make_split(
+        smk.params.options,
+        smk.input.fasta,
+        smk.output.split,
+        distances_npy=inputs.get("distances"),
+        tree_path=inputs.get("tree"),
+    )
 
 
 workflow.run(main, snakemake)  # noqa: F821

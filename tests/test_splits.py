@@ -1,10 +1,20 @@
 import hashlib
 import json
 
+import numpy as np
 import pytest
 
 from neuroseed import NeuroseedError
-from neuroseed.splits import PARTS, random_split, read_split_file, split_indices, validate_split
+from neuroseed.splits import (
+    PARTS,
+    distance_split,
+    leakage,
+    random_split,
+    read_split_file,
+    split_indices,
+    tree_split,
+    validate_split,
+)
 
 IDS = [f"id{i}" for i in range(100)]
 
@@ -77,3 +87,105 @@ def test_split_indices():
     split = {"train": ["id2", "id0"], "val": ["id1", "id3"], "test": ["id4", "id5"]}
     validate_split(split, IDS)
     assert split_indices(split, IDS)["train"].tolist() == [2, 0]
+
+
+def line_distances(n):
+    """Sequences on a line: |i - j| apart, so nearest relatives are the neighbours."""
+    i = np.arange(n)
+    return np.abs(i[:, None] - i[None, :]).astype(np.uint16)
+
+
+def balanced_tree(n_leaves):
+    from ete3 import Tree
+
+    names = [f"id{i}" for i in range(n_leaves)]
+    nodes = [Tree(name=x) for x in names]
+    while len(nodes) > 1:
+        merged = []
+        for a, b in zip(nodes[::2], nodes[1::2], strict=True):
+            parent = Tree()
+            parent.add_child(a, dist=1)
+            parent.add_child(b, dist=1)
+            merged.append(parent)
+        nodes = merged
+    return nodes[0], names
+
+
+def assert_partition(split, ids):
+    members = [i for p in PARTS for i in split[p]]
+    assert sorted(members) == sorted(ids) and len(members) == len(set(members))
+
+
+@pytest.mark.parametrize("depth", [0, 1, 3])
+def test_distance_split_withholds_nearest_clusters(depth):
+    ids = [f"id{i}" for i in range(100)]
+    split, groups = distance_split(ids, line_distances(100), depth, 0.1, 0.2, seed=2)
+    assert_partition(split, ids)
+    size = 2**depth
+    for part, target in (("test", 20), ("val", 10)):
+        assert target <= len(split[part]) < target + size  # within one cluster's size
+        for g in groups[part]:
+            assert len(g) == size
+            # a cluster is its seed and its nearest unassigned relatives: contiguous on the line
+            pos = sorted(int(x[2:]) for x in g)
+            assert pos[-1] - pos[0] <= 2 * size
+
+
+def test_distance_split_depth0_is_random_and_deterministic():
+    ids = [f"id{i}" for i in range(60)]
+    d = line_distances(60)
+    a, ga = distance_split(ids, d, 0, 0.1, 0.2, seed=5)
+    b, _ = distance_split(ids, d, 0, 0.1, 0.2, seed=5)
+    c, _ = distance_split(ids, d, 0, 0.1, 0.2, seed=6)
+    assert a == b and a != c
+    assert all(len(g) == 1 for g in ga["test"]) and [len(a[p]) for p in PARTS] == [42, 6, 12]
+
+
+@pytest.mark.parametrize("depth", [0, 2, 4])
+def test_tree_split_never_cuts_a_withheld_clade(depth):
+    tree, ids = balanced_tree(128)
+    split, groups = tree_split(ids, tree, depth, 0.1, 0.2, seed=1)
+    assert_partition(split, ids)
+    train = set(split["train"])
+    for part, target in (("test", 26), ("val", 13)):
+        assert target <= len(split[part]) < target + 2**depth
+        for g in groups[part]:
+            clade = tree.get_common_ancestor(g) if len(g) > 1 else tree & g[0]
+            assert not train & set(clade.get_leaf_names())  # the whole clade is withheld
+    if depth == 4:  # in a balanced tree, clades of 16 are exactly the groups
+        assert all(len(g) == 16 for g in groups["test"])
+
+
+def test_tree_split_is_deterministic_per_seed():
+    tree, ids = balanced_tree(64)
+    assert tree_split(ids, tree, 2, 0.1, 0.2, 3) == tree_split(ids, tree, 2, 0.1, 0.2, 3)
+
+
+def test_tree_split_with_mismatched_leaves_fails_clearly():
+    tree, ids = balanced_tree(16)
+    with pytest.raises(
+        NeuroseedError, match=r"tree leaves do not match the sequence ids: 1 ids missing"
+    ):
+        tree_split([*ids[:-1], "stranger"], tree, 1, 0.2, 0.2, 0)
+
+
+def test_leakage_reports_nearest_training_sequence():
+    ids = [f"id{i}" for i in range(10)]
+    split = {
+        "train": ["id0", "id1", "id2", "id3", "id9"],
+        "val": ["id4", "id5"],
+        "test": ["id7", "id8"],
+    }
+    table = leakage(split, ids, line_distances(10), length=10)
+    assert table["nearest_train_id"].tolist() == ["id9", "id9"]
+    assert table["edit_distance"].tolist() == [2, 1]
+    assert table["normalised_distance"].tolist() == [0.2, 0.1]
+
+
+def test_upgma_tree_groups_the_closest_sequences():
+    from neuroseed.trees import upgma_tree
+
+    d = np.array([[0, 1, 8, 9], [1, 0, 8, 9], [8, 8, 0, 2], [9, 9, 2, 0]])
+    tree = upgma_tree(d, ["a", "b", "c", "d"])
+    assert sorted(tree.get_common_ancestor("a", "b").get_leaf_names()) == ["a", "b"]
+    assert tree.get_distance("a", "b") == pytest.approx(1.0)  # ultrametric: ED/2 each side

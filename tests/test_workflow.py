@@ -62,7 +62,7 @@ def test_default_dry_run_lists_every_stage(tmp_path):
         "plot_training_curves",
     ):
         assert rule in out, rule
-    assert "results/gg2000/training/random/cnn-hyperbolic/seed0/model.keras" in out
+    assert "results/gg2000/training/random-s1/cnn-hyperbolic/seed0/model.keras" in out
 
 
 def test_named_figure_target_dry_run(tmp_path):
@@ -90,13 +90,13 @@ def test_tiny_run_artifacts_are_sane(tiny_run):
     d = np.load(res / "edit_distance" / "distances.npy")
     assert d.shape == (48, 48) and np.array_equal(d, d.T) and not np.diag(d).any() and d.max() > 0
 
-    split = json.loads((res / "splits" / "random.json").read_text())
+    split = json.loads((res / "splits" / "random-s1.json").read_text())
     parts = [set(split[p]) for p in ("train", "val", "test")]
     assert sum(map(len, parts)) == 48 and set().union(*parts) == set(fasta_ids)
 
     for enc_name in ("linear", "cnn"):
         for dist in ("euclidean", "hyperbolic"):
-            run = res / "training" / "random" / f"{enc_name}-{dist}" / "seed0"
+            run = res / "training" / "random-s1" / f"{enc_name}-{dist}" / "seed0"
             m = json.loads((run / "metrics.json").read_text())
             assert m["model"] == enc_name and m["distance"] == dist
             assert (
@@ -154,8 +154,57 @@ def test_aligned_input_trains_end_to_end(tmp_path):
 
     seqs = [s for _, _, s in read_fasta(res / "sequences" / "sequences.fasta")]
     assert np.array_equal(raw, edit_distance_matrix(seqs))  # distances from raw sequences
-    m = json.loads((res / "training/random/cnn-hyperbolic/seed0/metrics.json").read_text())
+    m = json.loads((res / "training/random-s1/cnn-hyperbolic/seed0/metrics.json").read_text())
     assert m["input"]["alphabet_size"] == 5 and np.isfinite(m["test_rmse_pct"])
+
+
+def test_split_depth_experiment_builds_its_figures(tiny_run):
+    (tiny_run / "depth.yaml").write_text(
+        json.dumps({"split_depth": {"depths": [0, 2], "seeds": [0, 1]}})
+    )
+    smk(tiny_run, "fig_split_depth", "--configfile", "tiny.yaml", "depth.yaml")
+    res = tiny_run / "results" / "tiny"
+    import pandas as pd
+
+    table = pd.read_csv(res / "tables" / "split_depth.tsv", sep="\t")
+    assert len(table) == 8 and set(table["method"]) == {"distance", "tree"}
+    assert table[["train_rmse_pct", "test_rmse_pct", "nearest_train_median"]].notna().all().all()
+    for fig in ("split_depth", "split_depth_relative", "split_depth_leakage"):
+        assert (res / "figures" / f"{fig}.png").read_bytes()[:4] == b"\x89PNG"
+    split = json.loads((res / "splits" / "tree-d2-s1.json").read_text())
+    assert split["params"] == {
+        "method": "tree",
+        "depth": 2,
+        "tree": "results/tiny/sequences/tree.nwk",
+        "val_fraction": 0.2,
+        "test_fraction": 0.2,
+        "seed": 1,
+    }
+    # adding a seed trains only the new runs
+    (tiny_run / "more.yaml").write_text(
+        json.dumps({"split_depth": {"depths": [0, 2], "seeds": [0, 1, 2]}})
+    )
+    out = smk(tiny_run, "fig_split_depth", "-n", "--configfile", "tiny.yaml", "more.yaml").stdout
+    trained = [line for line in out.splitlines() if "output: results/tiny/training" in line]
+    assert len(trained) == 4 and all("-s2/" in line for line in trained)
+
+
+def test_tree_split_without_a_tree_builds_one_from_distances(tmp_path):
+    work = copy_workflow(tmp_path)
+    (work / "own.fasta").write_text("".join(f">s{i}\nACGTACGTAC{'A' * i}\n" for i in range(20)))
+    (work / "own.yaml").write_text(
+        json.dumps(
+            {
+                "dataset": "own",
+                "source": {"type": "fasta", "fasta": "own.fasta", "n_sequences": None},
+                "sequences": {"min_length": 1},
+                "split": {"method": "tree", "depth": 1},
+            }
+        )
+    )
+    out = smk(work, "-n", "--configfile", "own.yaml").stdout
+    assert "rule build_tree" in out and "results/own/splits/tree-d1-s1.json" in out
+    assert "prune_tree" not in out
 
 
 def bad_fasta_config(work: Path, fasta_text: str, **source) -> Path:

@@ -124,3 +124,127 @@ def plot_training_curves(
         grid.figure.suptitle(title, y=1.03)
     _save(grid.figure, pdf, png)
     plt.close(grid.figure)
+
+
+def collect_split_depth(
+    metrics: Sequence[str | Path], leakage: Sequence[str | Path]
+) -> pd.DataFrame:
+    """One row per split-depth run: method, depth, seed, train/val/test %RMSE, leakage."""
+    leak = {}
+    for path in leakage:
+        s = json.loads(Path(path).read_text())
+        p = s["split"]
+        leak[(p["method"], p.get("depth", 0), p["seed"])] = s
+    rows = []
+    for path in metrics:
+        m = json.loads(Path(path).read_text())
+        # results/<dataset>/training/<split>/<model>-<distance>/seed<N>/metrics.json
+        method, depth, seed = _parse_split_name(Path(path).parts[-4])
+        s = leak[(method, depth, seed)]
+        rows.append(
+            {
+                "method": method,
+                "depth": depth,
+                "seed": seed,
+                "cluster_size": 2**depth,
+                "train_rmse_pct": m["train_rmse_pct"],
+                "val_rmse_pct": m["val_rmse_pct"],
+                "test_rmse_pct": m["test_rmse_pct"],
+                "nearest_train_median": s["nearest_train_normalised_distance"]["median"],
+                "nearest_train_q25": s["nearest_train_normalised_distance"]["q25"],
+                "nearest_train_q75": s["nearest_train_normalised_distance"]["q75"],
+                "identical_in_train": s["identical_to_a_training_sequence"],
+            }
+        )
+    return pd.DataFrame(rows).sort_values(["method", "depth", "seed"], ignore_index=True)
+
+
+def _parse_split_name(name: str) -> tuple[str, int, int]:
+    import re
+
+    m = re.fullmatch(r"(distance|tree)-d(\d+)-s(\d+)", name)
+    if m is None:
+        raise ValueError(f"not a split-depth run: {name}")
+    return m[1], int(m[2]), int(m[3])
+
+
+def plot_split_depth(
+    table: pd.DataFrame,
+    absolute: tuple[str, str],
+    relative: tuple[str, str],
+    leakage: tuple[str, str],
+    title: str = "",
+) -> None:
+    """Test %RMSE vs depth; train/val/test error relative to depth 0; nearest-train distance."""
+    plt, sns = _setup()
+    methods = {"distance": "distance-based", "tree": "tree-based"}
+    t = table.assign(method=table["method"].map(methods))
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sns.lineplot(
+        data=t,
+        x="depth",
+        y="test_rmse_pct",
+        hue="method",
+        marker="o",
+        err_style="bars",
+        errorbar="sd",
+        ax=ax,
+    )
+    ax.set_xlabel("split depth n (withheld groups of 2ⁿ sequences)")
+    ax.set_ylabel("test %RMSE")
+    ax.set_title(title)
+    _save(fig, *absolute)
+    plt.close(fig)
+
+    long = t.melt(
+        id_vars=["method", "depth", "seed"],
+        value_vars=["train_rmse_pct", "val_rmse_pct", "test_rmse_pct"],
+        var_name="part",
+        value_name="rmse",
+    )
+    long["part"] = (
+        long["part"]
+        .str.replace("_rmse_pct", "")
+        .map({"train": "train", "val": "validation", "test": "test"})
+    )
+    base = long[long["depth"] == long["depth"].min()].groupby(["method", "part"])["rmse"].mean()
+    long["relative"] = (
+        long["rmse"] / base.reindex(pd.MultiIndex.from_frame(long[["method", "part"]])).to_numpy()
+    )
+    grid = sns.relplot(
+        data=long,
+        x="depth",
+        y="relative",
+        hue="part",
+        col="method",
+        kind="line",
+        marker="o",
+        err_style="bars",
+        errorbar="sd",
+        height=3.5,
+        aspect=1.1,
+    )
+    grid.set_axis_labels("split depth n", "%RMSE relative to the lowest depth")
+    grid.set_titles("{col_name}")
+    if title:
+        grid.figure.suptitle(title, y=1.03)
+    _save(grid.figure, *relative)
+    plt.close(grid.figure)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sns.lineplot(
+        data=t,
+        x="depth",
+        y="nearest_train_median",
+        hue="method",
+        marker="o",
+        err_style="bars",
+        errorbar="sd",
+        ax=ax,
+    )
+    ax.set_xlabel("split depth n")
+    ax.set_ylabel("median ED/L, test to nearest training sequence")
+    ax.set_title(title)
+    _save(fig, *leakage)
+    plt.close(fig)

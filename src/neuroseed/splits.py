@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +22,8 @@ def random_split(
     With 2,000 ids, fractions 0.1/0.2 and seed 1 this is exactly the gg2000 benchmark split.
     """
     n = len(ids)
-    n_val, n_test = round(n * val_fraction), round(n * test_fraction)
+    n_val, n_test = _part_sizes(n, val_fraction, test_fraction)
     n_train = n - n_val - n_test
-    if min(n_train, n_val, n_test) < 2:
-        raise NeuroseedError(
-            f"split: {n} sequences with val_fraction {val_fraction} and test_fraction "
-            f"{test_fraction} leave a part with fewer than 2 sequences"
-        )
     perm = np.random.default_rng(seed).permutation(n)
     cuts = {
         "train": perm[:n_train],
@@ -91,28 +86,216 @@ def split_indices(split: dict[str, list[str]], ids: Sequence[str]) -> dict[str, 
     return {p: np.array([pos[i] for i in split[p]], dtype=np.int64) for p in PARTS}
 
 
-def make_split(options: dict, fasta: str, out_json: str) -> None:
-    """The ``splits`` stage: a random split (or the user's split file) as JSON."""
+def _part_sizes(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
+    n_val, n_test = round(n * val_fraction), round(n * test_fraction)
+    if min(n - n_val - n_test, n_val, n_test) < 2:
+        raise NeuroseedError(
+            f"split: {n} sequences with val_fraction {val_fraction} and test_fraction "
+            f"{test_fraction} leave a part with fewer than 2 sequences"
+        )
+    return n_val, n_test
+
+
+def _withhold(
+    ids: Sequence[str],
+    group_of: Callable[[int, np.ndarray], np.ndarray],
+    val_fraction: float,
+    test_fraction: float,
+    seed: int,
+) -> tuple[dict[str, list[str]], dict[str, list[list[str]]]]:
+    """Fill test, then validation, with whole groups around random unassigned seeds.
+
+    ``group_of(seed_index, unassigned_mask)`` returns the indices withheld together (the seed
+    included, all unassigned). A part stops at its target size, overshooting by less than one
+    group; train is what remains.
+    """
+    n = len(ids)
+    n_val, n_test = _part_sizes(n, val_fraction, test_fraction)
+    rng = np.random.default_rng(seed)
+    unassigned = np.ones(n, dtype=bool)
+    split: dict[str, list[str]] = {}
+    groups: dict[str, list[list[str]]] = {}
+    for part, target in (("test", n_test), ("val", n_val)):
+        members: list[int] = []
+        groups[part] = []
+        while len(members) < target:
+            candidates = np.flatnonzero(unassigned)
+            if len(candidates) <= 2:
+                raise NeuroseedError(f"split: no sequences left to withhold for '{part}'")
+            group = group_of(int(rng.choice(candidates)), unassigned)
+            unassigned[group] = False
+            members.extend(int(g) for g in group)
+            groups[part].append([ids[g] for g in group])
+        split[part] = [ids[m] for m in members]
+    split = {"train": [ids[i] for i in np.flatnonzero(unassigned)], **split}
+    if len(split["train"]) < 2:
+        raise NeuroseedError("split: withholding whole groups left fewer than 2 training sequences")
+    return {p: split[p] for p in PARTS}, groups
+
+
+def distance_split(
+    ids: Sequence[str],
+    distances: np.ndarray,
+    depth: int,
+    val_fraction: float,
+    test_fraction: float,
+    seed: int,
+) -> tuple[dict[str, list[str]], dict[str, list[list[str]]]]:
+    """Withhold clusters of 2**depth sequences: a random seed and its nearest unassigned
+    relatives by exact edit distance (ties by position). Depth 0 is a random split."""
+    size = 2**depth
+
+    def group_of(s: int, unassigned: np.ndarray) -> np.ndarray:
+        free = np.flatnonzero(unassigned)
+        free = free[free != s]
+        nearest = free[np.argsort(distances[s, free], kind="stable")[: size - 1]]
+        return np.concatenate([[s], nearest]).astype(np.int64)
+
+    return _withhold(ids, group_of, val_fraction, test_fraction, seed)
+
+
+def tree_split(
+    ids: Sequence[str],
+    tree,
+    depth: int,
+    val_fraction: float,
+    test_fraction: float,
+    seed: int,
+) -> tuple[dict[str, list[str]], dict[str, list[list[str]]]]:
+    """Withhold whole clades of about 2**depth leaves: from a random unassigned leaf, climb to
+    the clade whose unassigned leaf count is nearest 2**depth (in ratio) and withhold all of
+    them. Earlier withheld clades nested inside stay whole. Depth 0 is a random split."""
+    from neuroseed.trees import check_leaves
+
+    check_leaves(tree, ids, source="split.tree")
+    pos = {name: k for k, name in enumerate(ids)}
+    leaves_of = {}
+    for node in tree.traverse("postorder"):
+        if node.is_leaf():
+            leaves_of[node] = np.array([pos[node.name]], dtype=np.int64)
+        else:
+            leaves_of[node] = np.concatenate([leaves_of[c] for c in node.children])
+    leaf_node = {pos[leaf.name]: leaf for leaf in tree.iter_leaves()}
+    size = 2**depth
+
+    def group_of(s: int, unassigned: np.ndarray) -> np.ndarray:
+        node, below = leaf_node[s], None
+        while True:
+            count = int(unassigned[leaves_of[node]].sum())
+            if count >= size or node.up is None:
+                break
+            below, node = (node, count), node.up
+        if below is not None and size * size < below[1] * count:  # below is nearer in ratio
+            node = below[0]
+        members = leaves_of[node]
+        return members[unassigned[members]]
+
+    return _withhold(ids, group_of, val_fraction, test_fraction, seed)
+
+
+def leakage(split: dict[str, list[str]], ids: Sequence[str], distances: np.ndarray, length: int):
+    """For every test sequence: its nearest training sequence and their ED and ED/L."""
+    import pandas as pd
+
+    idx = split_indices(split, ids)
+    sub = distances[np.ix_(idx["test"], idx["train"])]
+    nearest = sub.argmin(axis=1)
+    ed = sub[np.arange(len(nearest)), nearest].astype(np.int64)
+    return pd.DataFrame(
+        {
+            "id": split["test"],
+            "nearest_train_id": [split["train"][k] for k in nearest],
+            "edit_distance": ed,
+            "normalised_distance": ed / length,
+        }
+    )
+
+
+def make_split(
+    options: dict,
+    fasta: str,
+    out_json: str,
+    distances_npy: str | None = None,
+    tree_path: str | None = None,
+) -> None:
+    """The ``splits`` stage: a random, distance-based or tree-based split (or the user's file)."""
     import logging
 
     from neuroseed.io import read_fasta, write_json
 
     ids = [r for r, _, _ in read_fasta(fasta)]
-    if options.get("file"):
+    method = options["method"]
+    groups = None
+    fractions = (options["val_fraction"], options["test_fraction"], options["seed"])
+    if method == "file":
         split = read_split_file(options["file"], ids)
         params = {"method": "file", "file": str(options["file"])}
+    elif method == "random":
+        split = random_split(ids, *fractions)
+        params = {"method": "random"}
+    elif method == "distance":
+        distances = np.load(distances_npy, mmap_mode="r")
+        split, groups = distance_split(ids, distances, options["depth"], *fractions)
+        params = {"method": "distance", "depth": options["depth"]}
+    elif method == "tree":
+        from neuroseed.trees import read_tree
+
+        split, groups = tree_split(ids, read_tree(tree_path), options["depth"], *fractions)
+        params = {"method": "tree", "depth": options["depth"], "tree": str(tree_path)}
     else:
-        split = random_split(
-            ids, options["val_fraction"], options["test_fraction"], options["seed"]
+        raise NeuroseedError(f"split.method: unknown method '{method}'")
+    if method != "file":
+        params.update(
+            val_fraction=options["val_fraction"],
+            test_fraction=options["test_fraction"],
+            seed=options["seed"],
         )
-        validate_split(split, ids)
-        params = {
-            "method": "random",
-            "val_fraction": options["val_fraction"],
-            "test_fraction": options["test_fraction"],
-            "seed": options["seed"],
-        }
+    validate_split(split, ids)
     logging.getLogger(__name__).info(
-        "split %s: %s", params["method"], ", ".join(f"{p} {len(split[p])}" for p in PARTS)
+        "split %s: %s%s",
+        params,
+        ", ".join(f"{p} {len(split[p])}" for p in PARTS),
+        ""
+        if groups is None
+        else f"; {len(groups['test'])} test and {len(groups['val'])} val groups",
     )
-    write_json(out_json, {**split, "params": params})
+    out = {**split, "params": params}
+    if groups is not None:
+        out["groups"] = groups
+    write_json(out_json, out)
+
+
+def report_leakage(
+    split_json: str, encoded_npz: str, distances_npy: str, out_tsv: str, out_json: str
+) -> None:
+    """The leakage report of a split: nearest-train distances of the test set, with quantiles."""
+    import logging
+
+    from neuroseed.io import atomic_path, read_json, write_json
+
+    data = np.load(encoded_npz)
+    ids = [str(i) for i in data["ids"]]
+    split = read_json(split_json)
+    table = leakage(split, ids, np.load(distances_npy, mmap_mode="r"), int(data["padded_length"]))
+    q = table["normalised_distance"].quantile([0.0, 0.25, 0.5, 0.75, 1.0])
+    summary = {
+        "split": split.get("params", {}),
+        "test_sequences": len(table),
+        "nearest_train_normalised_distance": dict(
+            zip(["min", "q25", "median", "q75", "max"], q.tolist(), strict=True)
+        ),
+        "nearest_train_edit_distance_median": float(table["edit_distance"].median()),
+        "identical_to_a_training_sequence": int((table["edit_distance"] == 0).sum()),
+    }
+    logging.getLogger(__name__).info(
+        "leakage: median nearest-train ED/L %.4f (q25 %.4f, q75 %.4f); %d of %d test sequences "
+        "have an identical training sequence",
+        q[0.5],
+        q[0.25],
+        q[0.75],
+        summary["identical_to_a_training_sequence"],
+        len(table),
+    )
+    with atomic_path(out_tsv) as tmp:
+        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    write_json(out_json, summary)

@@ -96,3 +96,44 @@ def prepare(source: dict, ids: Collection[str], tree_out: str | Path) -> None:
     check_leaves(tree, ids, source=str(path))
     logging.getLogger(__name__).info("%s pruned to %d leaves", path, len(tree))
     write_tree(tree, tree_out)
+
+
+def upgma_tree(distances, ids: list[str]):
+    """Rooted UPGMA (average-linkage) tree of an edit-distance matrix, branch lengths in ED/2."""
+    import numpy as np
+    from ete3 import Tree
+    from scipy.cluster.hierarchy import average, to_tree
+    from scipy.spatial.distance import squareform
+
+    if len(ids) < 2:
+        raise NeuroseedError("a tree needs at least 2 sequences")
+    condensed = squareform(np.asarray(distances, dtype=np.float64), checks=False)
+    root = to_tree(average(condensed))
+    tree = Tree()
+    stack = [(root, tree)]
+    while stack:  # iterative: deep trees would overflow Python's recursion limit
+        node, ete_node = stack.pop()
+        if node.is_leaf():
+            ete_node.name = ids[node.id]
+            continue
+        for child in (node.left, node.right):
+            ete_child = ete_node.add_child(dist=(node.dist - child.dist) / 2)
+            stack.append((child, ete_child))
+    return tree
+
+
+def build(distances_npy: str, fasta: str, tree_out: str) -> None:
+    """The UPGMA stage for datasets without a tree of their own."""
+    import logging
+
+    import numpy as np
+
+    from neuroseed.io import read_fasta
+
+    ids = [rid for rid, _, _ in read_fasta(fasta)]
+    tree = upgma_tree(np.load(distances_npy, mmap_mode="r"), ids)
+    check_leaves(tree, ids, source=tree_out)
+    logging.getLogger(__name__).info(
+        "UPGMA tree of %d sequences from exact edit distances", len(ids)
+    )
+    write_tree(tree, tree_out)
