@@ -9,6 +9,13 @@ configfile: "config/config.yaml"
 validate(config, "config/schema.yaml")
 
 
+localrules:
+    all,
+    fig_rmse,
+    fig_training_curves,
+    fig_split_depth,
+
+
 include: "rules/common.smk"
 include: "rules/sequences.smk"
 include: "rules/alignment.smk"

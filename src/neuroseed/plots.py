@@ -180,22 +180,7 @@ def plot_split_depth(
     methods = {"distance": "distance-based", "tree": "tree-based"}
     t = table.assign(method=table["method"].map(methods))
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    sns.lineplot(
-        data=t,
-        x="depth",
-        y="test_rmse_pct",
-        hue="method",
-        marker="o",
-        err_style="bars",
-        errorbar="sd",
-        ax=ax,
-    )
-    ax.set_xlabel("split depth n (withheld groups of 2ⁿ sequences)")
-    ax.set_ylabel("test %RMSE")
-    ax.set_title(title)
-    _save(fig, *absolute)
-    plt.close(fig)
+    _depth_line(t, "test_rmse_pct", "test %RMSE", title, absolute)
 
     long = t.melt(
         id_vars=["method", "depth", "seed"],
@@ -232,19 +217,20 @@ def plot_split_depth(
     _save(grid.figure, *relative)
     plt.close(grid.figure)
 
+    _depth_line(
+        t, "nearest_train_median", "median ED/L, test to nearest training sequence", title, leakage
+    )
+
+
+def _depth_line(table: pd.DataFrame, y: str, ylabel: str, title: str, out: tuple[str, str]) -> None:
+    """One line per split method against depth, error bars over seeds."""
+    plt, sns = _setup()
     fig, ax = plt.subplots(figsize=(6, 4))
     sns.lineplot(
-        data=t,
-        x="depth",
-        y="nearest_train_median",
-        hue="method",
-        marker="o",
-        err_style="bars",
-        errorbar="sd",
-        ax=ax,
+        data=table, x="depth", y=y, hue="method", marker="o", err_style="bars", errorbar="sd", ax=ax
     )
-    ax.set_xlabel("split depth n")
-    ax.set_ylabel("median ED/L, test to nearest training sequence")
+    ax.set_xlabel("split depth n (withheld groups of 2ⁿ sequences)")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
-    _save(fig, *leakage)
+    _save(fig, *out)
     plt.close(fig)

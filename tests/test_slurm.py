@@ -1,0 +1,100 @@
+"""Cluster execution on a real single-node SLURM cluster (slurm-wlm + munge on localhost).
+
+Needs root to install and start the daemons; CI runs as root, so there it always runs.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_workflow import copy_workflow
+
+ROOT = Path(__file__).resolve().parents[1]
+CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
+pytestmark = [
+    pytest.mark.workflow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="starting a SLURM cluster needs root"),
+]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    state = tmp_path_factory.mktemp("slurm-state")
+    subprocess.run(["bash", str(CLUSTER), "start", str(state)], check=True, timeout=300)
+    yield state
+    subprocess.run(["bash", str(CLUSTER), "stop", str(state)], check=False, timeout=60)
+
+
+def slurm_snakemake(work: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [
+        sys.executable, "-m", "snakemake", "--profile", "profiles/slurm",
+        "--default-resources", "slurm_partition=debug", "slurm_account=none",
+        "mem_mb=1000", "runtime=10",
+        "--set-resources", "train_model:mem_mb=2000", "compute_edit_distance:mem_mb=1000",
+        "--slurm-status-command", "squeue",
+        "--slurm-init-seconds-before-status-checks", "2",
+        "--seconds-between-status-checks", "2",
+        "--jobs", "4", "--retries", "0",
+        *args,
+    ]  # fmt: skip
+    return subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=600)
+
+
+def slurm_job_names() -> list[str]:
+    out = subprocess.run(
+        ["squeue", "-t", "all", "-h", "-o", "%i %j %T"], capture_output=True, text=True, check=True
+    ).stdout
+    return out.splitlines()
+
+
+def test_tiny_workflow_runs_through_slurm(cluster, tmp_path):
+    work = copy_workflow(tmp_path)
+    (work / "cpu.yaml").write_text(json.dumps({"training": {"gpu": 0}}))
+    before = max((int(j.split()[0]) for j in slurm_job_names()), default=0)
+    proc = slurm_snakemake(work, "--configfile", "tiny.yaml", "cpu.yaml")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    res = work / "results" / "tiny"
+    for path in (
+        "figures/rmse.png",
+        "figures/training_curves.pdf",
+        "tables/rmse.tsv",
+        "training/random-s1/cnn-hyperbolic/seed0/model.keras",
+        "edit_distance/distances.npy",
+        "sequences/tree.nwk",
+    ):
+        assert (res / path).stat().st_size > 0, path
+    # every job went through sbatch: SLURM knows them, and each left a SLURM log with its job id
+    jobs = [j for j in slurm_job_names() if int(j.split()[0]) > before]
+    assert len(jobs) >= 11, jobs
+    assert all("COMPLETED" in j for j in jobs), jobs
+    logs = list((work / ".snakemake" / "slurm_logs").rglob("*.log"))
+    ids_in_logs = {m for p in logs for m in re.findall(r"(\d+)\.log$", p.name)}
+    ids_in_squeue = {j.split()[0] for j in jobs}
+    assert ids_in_squeue <= ids_in_logs, (ids_in_squeue, ids_in_logs)
+    assert any("train_model" in str(p) for p in logs)
+
+
+def test_failing_slurm_job_fails_the_workflow_and_names_its_log(cluster, tmp_path):
+    work = copy_workflow(tmp_path)
+    (work / "bad.fasta").write_text(">a\nACGTACGT\n>b\nACXTACGT\n")
+    (work / "bad.yaml").write_text(
+        json.dumps(
+            {
+                "dataset": "bad",
+                "source": {"type": "fasta", "fasta": "bad.fasta", "n_sequences": None},
+            }
+        )
+    )
+    proc = slurm_snakemake(
+        work, "results/bad/sequences/sequences.fasta", "--configfile", "bad.yaml"
+    )
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "Error in rule prepare_sequences" in text
+    assert "results/bad/logs/prepare_sequences.log" in text  # the rule's log, named
+    assert re.search(r"slurm_logs/rule_prepare_sequences/\S+/\d+\.log", text), text[-3000:]
+    assert "invalid character 'X'" in text  # show-failed-logs prints the log's one-line error
