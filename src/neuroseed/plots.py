@@ -150,6 +150,7 @@ def collect_split_depth(
                 "train_rmse_pct": m["train_rmse_pct"],
                 "val_rmse_pct": m["val_rmse_pct"],
                 "test_rmse_pct": m["test_rmse_pct"],
+                "constant_predictor_test_rmse_pct": m["constant_predictor_test_rmse_pct"],
                 "nearest_train_median": s["nearest_train_normalised_distance"]["median"],
                 "nearest_train_q25": s["nearest_train_normalised_distance"]["q25"],
                 "nearest_train_q75": s["nearest_train_normalised_distance"]["q75"],
