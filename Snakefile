@@ -17,6 +17,7 @@ localrules:
 
 
 include: "rules/common.smk"
+include: "rules/patric.smk"
 include: "rules/sequences.smk"
 include: "rules/alignment.smk"
 include: "rules/encoding.smk"

@@ -17,6 +17,39 @@ def has_tree():
     return config["source"]["type"] == "greengenes" or bool(config["source"]["tree"])
 
 
+PATRIC_FETCH_KEYS = (
+    "genome_filters",
+    "feature_type",
+    "product",
+    "gene",
+    "method",
+    "base_url",
+    "page_size",
+    "batch_size",
+    "retries",
+    "backoff_seconds",
+    "timeout_seconds",
+)
+
+
+def patric_query(stage):
+    """The PATRIC query keys a stage depends on: post-processing changes never refetch."""
+    q = dict(config["source"].get("patric") or {})
+    if stage == "fetch":
+        return {k: v for k, v in q.items() if k in PATRIC_FETCH_KEYS}
+    return q
+
+
+def source_input(wildcards):
+    """What prepare_sequences reads besides the embedded Greengenes data."""
+    kind = config["source"]["type"]
+    if kind == "patric":
+        return {"fasta": f"results/{wildcards.dataset}/raw/patric.fasta"}
+    if kind == "fasta":
+        return {"fasta": config["source"]["fasta"]}
+    return {}
+
+
 def encoding_input(wildcards):
     """Raw sequences, plus their MAFFT alignment when encoding.alignment is mafft."""
     inputs = {"fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta"}

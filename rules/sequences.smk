@@ -1,4 +1,6 @@
 rule prepare_sequences:
+    input:
+        unpack(source_input),
     output:
         fasta="results/{dataset}/sequences/sequences.fasta",
         provenance="results/{dataset}/sequences/provenance.json",

@@ -161,7 +161,13 @@ def fasta_md5(records: list[Record]) -> str:
     return h.hexdigest()
 
 
-def prepare(source: dict, options: dict, fasta_out: str | Path, provenance_out: str | Path) -> None:
+def prepare(
+    source: dict,
+    options: dict,
+    fasta_out: str | Path,
+    provenance_out: str | Path,
+    fetched: str | Path | None = None,
+) -> None:
     """The ``sequences`` stage: draw records from the configured source, validate, write FASTA
     and a provenance record (source, counts at each filter, lengths, seed, md5)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -180,6 +186,10 @@ def prepare(source: dict, options: dict, fasta_out: str | Path, provenance_out: 
         if not source.get("fasta"):
             raise NeuroseedError("source.fasta: required when source.type is 'fasta'")
         path, origin, label = Path(source["fasta"]), "user FASTA", str(source["fasta"])
+    elif kind == "patric":
+        if fetched is None:
+            raise NeuroseedError("source.type 'patric' needs the fetched FASTA")
+        path, origin, label = Path(fetched), "PATRIC/BV-BRC", "PATRIC/BV-BRC gene features"
     else:
         raise NeuroseedError(f"source.type: unknown source '{kind}' (use greengenes or fasta)")
     raw = read_fasta(path)

@@ -1,0 +1,356 @@
+"""Gene sequences from PATRIC/BV-BRC: p3-scripts when on PATH, else the Data API over HTTPS.
+
+Raw answers are kept as fetched (``raw/``), so reprocessing never refetches; post-processing is
+exact and deterministic: exact product match (``--eq`` and the API match substrings), length
+bounds, one feature per genome if asked, identical sequences collapsed (which ids collapsed is
+recorded), and ordering by genome and feature id.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import shutil
+import subprocess
+import time
+import urllib.parse
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from neuroseed import NeuroseedError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://www.bv-brc.org/api"
+P3_TOOLS = ("p3-all-genomes", "p3-get-genome-features", "p3-get-feature-sequence")
+
+
+@dataclass
+class Query:
+    genome_filters: dict[str, str] = field(default_factory=dict)
+    feature_type: str | None = None
+    product: str | None = None
+    gene: str | None = None
+    min_length: int = 0
+    max_length: int | None = None
+    one_per_genome: bool = False
+    method: str = "auto"  # auto | p3 | rest
+    base_url: str = DEFAULT_BASE_URL
+    page_size: int = 25000
+    batch_size: int = 200
+    retries: int = 5
+    backoff_seconds: float = 1.0
+    timeout_seconds: float = 60.0
+
+    def feature_filters(self) -> dict[str, str]:
+        out = {}
+        if self.feature_type:
+            out["feature_type"] = self.feature_type
+        if self.product:
+            out["product"] = self.product
+        if self.gene:
+            out["gene"] = self.gene
+        return out
+
+
+@dataclass
+class Feature:
+    patric_id: str
+    genome_id: str
+    product: str
+    sequence: str
+
+
+# --------------------------------------------------------------------------- p3-scripts
+
+
+def _run(cmd: list[str], stdout: Path, stdin: Path | None = None) -> None:
+    log.info("running %s", " ".join(cmd))
+    with open(stdout, "w") as out, open(stdin) if stdin else open("/dev/null") as inp:
+        proc = subprocess.run(cmd, stdin=inp, stdout=out, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        msg = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        raise NeuroseedError(f"{cmd[0]} failed (exit {proc.returncode}): {msg}")
+
+
+def _eq_args(filters: dict[str, str]) -> list[str]:
+    return [a for f, v in filters.items() for a in ("--eq", f"{f},{v}")]
+
+
+def _read_table(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    # p3 headers are table.field; keep the field
+    return [{k.split(".")[-1]: v for k, v in row.items() if k} for row in rows]
+
+
+def fetch_p3(query: Query, raw: Path) -> list[Feature]:
+    """``p3-all-genomes | p3-get-genome-features | p3-get-feature-sequence --dna``, kept in raw/."""
+    from neuroseed.io import read_fasta
+
+    genomes, features, fasta = raw / "genomes.tsv", raw / "features.tsv", raw / "sequences.fna"
+    _run(["p3-all-genomes", *_eq_args(query.genome_filters), "--attr", "genome_id"], genomes)
+    if len(_read_table(genomes)) == 0:
+        return []
+    _run(
+        ["p3-get-genome-features", "--col", "genome.genome_id",
+         *_eq_args(query.feature_filters()), "--attr", "patric_id,genome_id,product"],
+        features, stdin=genomes,
+    )  # fmt: skip
+    rows = [r for r in _read_table(features) if r.get("patric_id")]
+    if not rows:
+        return []
+    _run(["p3-get-feature-sequence", "--dna", "--col", "feature.patric_id"], fasta, stdin=features)
+    seqs = {rid: seq for rid, _, seq in read_fasta(fasta)}
+    return [
+        Feature(r["patric_id"], r["genome_id"], r["product"], seqs[r["patric_id"]])
+        for r in rows
+        if r["patric_id"] in seqs
+    ]
+
+
+def p3_version() -> str:
+    proc = subprocess.run(["p3-all-genomes", "--version"], capture_output=True, text=True)
+    return (proc.stdout or proc.stderr).strip().splitlines()[0] if proc.returncode == 0 else "?"
+
+
+# --------------------------------------------------------------------------- REST (RQL)
+
+
+def rql_value(value: str) -> str:
+    """URL-encode an RQL value: spaces, parentheses, commas and '|' would break the query."""
+    return urllib.parse.quote(str(value), safe="")
+
+
+def rql(*terms: str) -> str:
+    return "&".join(t for t in terms if t)
+
+
+def rql_and(filters: dict[str, str], extra: str = "") -> str:
+    parts = [f"eq({f},{rql_value(v)})" for f, v in filters.items()] + ([extra] if extra else [])
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else f"and({','.join(parts)})"
+
+
+def rql_in(field_name: str, values: list[str]) -> str:
+    return f"in({field_name},({','.join(rql_value(v) for v in values)}))"
+
+
+class RestClient:
+    """Minimal BV-BRC Data API client: POSTed RQL, paging past the page size, retries."""
+
+    def __init__(self, query: Query):
+        import requests
+
+        self.query = query
+        self.session = requests.Session()
+        self.requests = 0
+
+    def _post(self, collection: str, body: str):
+        import requests
+
+        url = f"{self.query.base_url.rstrip('/')}/{collection}/"
+        headers = {
+            "Content-Type": "application/rqlquery+x-www-form-urlencoded",
+            "Accept": "application/json",
+        }
+        last = ""
+        for attempt in range(self.query.retries):
+            try:
+                self.requests += 1
+                resp = self.session.post(
+                    url, data=body, headers=headers, timeout=self.query.timeout_seconds
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            else:
+                if resp.status_code < 500:
+                    if resp.status_code >= 400:
+                        raise NeuroseedError(
+                            f"{url}: HTTP {resp.status_code} for query {body[:200]!r}"
+                        )
+                    try:
+                        return resp.json(), resp.headers.get("Content-Range", "")
+                    except ValueError as exc:
+                        raise NeuroseedError(f"{url}: the answer is not JSON") from exc
+                last = f"HTTP {resp.status_code}"
+            wait = self.query.backoff_seconds * 2**attempt
+            log.warning("%s: %s; retrying in %.1f s", url, last, wait)
+            time.sleep(wait)
+        raise NeuroseedError(f"cannot get {url} after {self.query.retries} tries ({last})")
+
+    def fetch_all(self, collection: str, query: str, select: str) -> list[dict]:
+        """Every record of a query, page by page (``limit(n,offset)``, ``Content-Range`` total)."""
+        out: list[dict] = []
+        offset = 0
+        while True:
+            body = rql(query, f"select({select})", f"limit({self.query.page_size},{offset})")
+            page, content_range = self._post(collection, body)
+            if not isinstance(page, list):
+                raise NeuroseedError(
+                    f"{collection}: expected a list of records, got {type(page).__name__}"
+                )
+            out.extend(page)
+            total = _range_total(content_range)
+            offset += len(page)
+            if (
+                not page
+                or len(page) < self.query.page_size
+                or (total is not None and offset >= total)
+            ):
+                return out
+
+
+def _range_total(content_range: str) -> int | None:
+    # "items 0-24999/31234"
+    try:
+        return int(content_range.rsplit("/", 1)[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def _batches(values: list[str], size: int):
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def fetch_rest(query: Query, raw: Path) -> list[Feature]:
+    """genome -> genome_feature -> feature_sequence over the Data API, answers kept in raw/."""
+    client = RestClient(query)
+    genomes = client.fetch_all("genome", rql_and(query.genome_filters), "genome_id")
+    _dump(raw / "genomes.json", genomes)
+    genome_ids = sorted({str(g["genome_id"]) for g in genomes if g.get("genome_id")})
+    features: list[dict] = []
+    for batch in _batches(genome_ids, query.batch_size):
+        features += client.fetch_all(
+            "genome_feature",
+            rql_and(query.feature_filters(), rql_in("genome_id", batch)),
+            "patric_id,genome_id,product,na_sequence_md5",
+        )
+    _dump(raw / "features.json", features)
+    md5s = sorted({f["na_sequence_md5"] for f in features if f.get("na_sequence_md5")})
+    sequences: list[dict] = []
+    for batch in _batches(md5s, query.batch_size):
+        sequences += client.fetch_all("feature_sequence", rql_in("md5", batch), "md5,sequence")
+    _dump(raw / "sequences.json", sequences)
+    by_md5 = {s["md5"]: s["sequence"] for s in sequences if s.get("md5")}
+    log.info(
+        "REST: %d requests, %d genomes, %d features, %d sequences",
+        client.requests,
+        len(genome_ids),
+        len(features),
+        len(by_md5),
+    )
+    return [
+        Feature(
+            f["patric_id"], str(f["genome_id"]), f.get("product", ""), by_md5[f["na_sequence_md5"]]
+        )
+        for f in features
+        if f.get("patric_id") and f.get("na_sequence_md5") in by_md5
+    ]
+
+
+def _dump(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj))
+
+
+# --------------------------------------------------------------------------- post-processing
+
+
+def postprocess(features: list[Feature], query: Query) -> tuple[list[Feature], dict]:
+    """Exact product, length bounds, one per genome, identical sequences collapsed, sorted."""
+    counts: dict = {"fetched": len(features)}
+    feats = sorted(features, key=lambda f: (f.genome_id, f.patric_id))
+    if query.product:
+        feats = [f for f in feats if f.product == query.product]
+    counts["exact_product"] = len(feats)
+    feats = [f for f in feats if f.sequence]
+    for f in feats:
+        f.sequence = f.sequence.upper()
+    feats = [
+        f for f in feats
+        if len(f.sequence) >= query.min_length
+        and (query.max_length is None or len(f.sequence) <= query.max_length)
+    ]  # fmt: skip
+    counts["length_bounds"] = len(feats)
+    if query.one_per_genome:
+        seen: set[str] = set()
+        feats = [f for f in feats if not (f.genome_id in seen or seen.add(f.genome_id))]
+        counts["one_per_genome"] = len(feats)
+    kept: dict[str, Feature] = {}
+    collapsed: dict[str, list[str]] = {}
+    for f in feats:
+        first = kept.setdefault(f.sequence, f)
+        if first is not f:
+            collapsed.setdefault(first.patric_id, []).append(f.patric_id)
+    feats = list(kept.values())
+    counts["distinct_sequences"] = len(feats)
+    return feats, {"counts": counts, "collapsed_duplicates": collapsed}
+
+
+def fetch(query: Query, raw: Path) -> None:
+    """Fetch with p3-scripts (when on PATH) or the Data API; keep the answers as fetched in
+    ``raw/`` plus ``raw/fetched.json`` (the features, and how they were fetched)."""
+    from datetime import UTC, datetime
+
+    from neuroseed.io import atomic_path
+
+    raw = Path(raw)
+    raw.mkdir(parents=True, exist_ok=True)
+    have_p3 = all(shutil.which(t) for t in P3_TOOLS)
+    method = query.method if query.method != "auto" else ("p3" if have_p3 else "rest")
+    if method == "p3" and not have_p3:
+        raise NeuroseedError(
+            f"source.patric.method is 'p3' but {', '.join(P3_TOOLS)} are not all on PATH"
+        )
+    if method == "p3":
+        tool, features = f"p3-scripts {p3_version()}", fetch_p3(query, raw)
+    else:
+        import requests
+
+        tool = f"BV-BRC Data API at {query.base_url} (requests {requests.__version__})"
+        features = fetch_rest(query, raw)
+    if not features:
+        raise NeuroseedError(
+            f"PATRIC query returned no features (genomes {query.genome_filters}, "
+            f"features {query.feature_filters()}) via {method}"
+        )
+    log.info("fetched %d features via %s", len(features), tool)
+    record = {
+        "method": method,
+        "tool": tool,
+        "retrieved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "query": asdict(query),
+        "features": [asdict(f) for f in features],
+    }
+    with atomic_path(raw / "fetched.json") as tmp:
+        tmp.write_text(json.dumps(record))
+
+
+def process(query: Query, raw: Path, fasta_out: Path, provenance_out: Path) -> None:
+    """Post-process fetched features into ``sequences`` FASTA (``>PATRIC_ID PRODUCT [GENOME]``)."""
+    from neuroseed.io import write_fasta, write_json
+
+    record = json.loads((Path(raw) / "fetched.json").read_text())
+    features = [Feature(**f) for f in record.pop("features")]
+    feats, report = postprocess(features, query)
+    if not feats:
+        raise NeuroseedError(
+            f"PATRIC: {len(features)} features fetched but none left after the exact product "
+            f"match {query.product!r} and lengths {query.min_length}..{query.max_length}"
+        )
+    log.info("PATRIC via %s: %s", record["method"], report["counts"])
+    write_fasta(
+        fasta_out, [(f"{f.patric_id} {f.product} [{f.genome_id}]", f.sequence) for f in feats]
+    )
+    write_json(provenance_out, {**record, "postprocessing": asdict(query), **report})
+
+
+def query_from_config(cfg: dict) -> Query:
+    known = set(Query.__dataclass_fields__)
+    unknown = set(cfg) - known
+    if unknown:
+        raise NeuroseedError(f"source.patric: unknown keys {sorted(unknown)}")
+    return Query(**cfg)
