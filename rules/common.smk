@@ -1,4 +1,4 @@
-import os
+import re
 
 
 wildcard_constraints:
@@ -45,7 +45,7 @@ def source_input(wildcards):
     kind = config["source"]["type"]
     if kind == "patric":
         return {"fasta": f"results/{wildcards.dataset}/raw/patric.fasta"}
-    if kind == "fasta":
+    if kind == "fasta" and config["source"]["fasta"]:
         return {"fasta": config["source"]["fasta"]}
     return {}
 
