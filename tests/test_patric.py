@@ -174,3 +174,19 @@ def test_workflow_through_the_rest_api(tmp_path, data_file):
     raw = work / "results/phesrest/raw/patric"
     assert {p.name for p in raw.iterdir()} >= {"genomes.json", "features.json", "sequences.json"}
     assert any(c == "feature_sequence" for c, _ in api.requests)
+
+
+def test_malformed_p3_table_is_a_clear_error(tmp_path, fake_p3, monkeypatch):
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    tool = broken / "p3-get-genome-features"
+    table = "feature.patric_id\\tfeature.product\\nfig|1.1.peg.1\\tX\\n"
+    tool.write_text(f"#!/bin/sh\ncat >/dev/null\nprintf '{table}'\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{broken}{os.pathsep}{os.environ['PATH']}")
+    (tmp_path / "raw").mkdir()
+    with pytest.raises(
+        NeuroseedError,
+        match=r"malformed p3-get-genome-features table \(columns \['genome_id'\] missing\)",
+    ):
+        fetch_p3(Query(**QUERY), tmp_path / "raw")

@@ -98,9 +98,14 @@ def fetch_p3(query: Query, raw: Path) -> list[Feature]:
          *_eq_args(query.feature_filters()), "--attr", "patric_id,genome_id,product"],
         features, stdin=genomes,
     )  # fmt: skip
-    rows = [r for r in _read_table(features) if r.get("patric_id")]
+    rows = _read_table(features)
     if not rows:
         return []
+    missing = {"patric_id", "genome_id", "product"} - set(rows[0])
+    bad = [k for k, r in enumerate(rows, 2) if not r.get("patric_id") or not r.get("genome_id")]
+    if missing or bad:
+        what = f"columns {sorted(missing)} missing" if missing else f"row {bad[0]} has no id"
+        raise NeuroseedError(f"{features}: malformed p3-get-genome-features table ({what})")
     _run(["p3-get-feature-sequence", "--dna", "--col", "feature.patric_id"], fasta, stdin=features)
     seqs = {rid: seq for rid, _, seq in read_fasta(fasta)}
     return [
