@@ -351,11 +351,3 @@ def process(query: Query, raw: Path, fasta_out: Path, provenance_out: Path) -> N
         fasta_out, [(f"{f.patric_id} {f.product} [{f.genome_id}]", f.sequence) for f in feats]
     )
     write_json(provenance_out, {**record, "postprocessing": asdict(query), **report})
-
-
-def query_from_config(cfg: dict) -> Query:
-    known = set(Query.__dataclass_fields__)
-    unknown = set(cfg) - known
-    if unknown:
-        raise NeuroseedError(f"source.patric: unknown keys {sorted(unknown)}")
-    return Query(**cfg)

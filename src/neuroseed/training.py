@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from neuroseed import NeuroseedError
-from neuroseed.metrics import rmse_percent
+from neuroseed.metrics import rmse_percent, upper_triangle
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +142,7 @@ def evaluate(encoder, head, codes, distances, idx, length) -> tuple[float, np.nd
     """%RMSE over all unordered pairs of ``idx``; returns it with targets and predictions."""
     emb = embed(encoder, codes[idx])
     pred = pairwise_predictions(head, emb)
-    iu, ju = np.triu_indices(len(idx), k=1)
-    target = distances[idx[iu], idx[ju]].astype(np.float64) / length
+    target = upper_triangle(distances[np.ix_(idx, idx)]).astype(np.float64) / length
     return rmse_percent(target, pred), target, pred
 
 
