@@ -3,7 +3,7 @@ import re
 
 wildcard_constraints:
     dataset=re.escape(config["dataset"]),
-    encoder="linear|mlp|cnn",
+    encoder="linear|mlp|cnn|gru|transformer|local_transformer|kmer",
     distance="euclidean|manhattan|square|cosine|hyperbolic",
     split=r"file|random-s\d+|(distance|tree)-d\d+-s\d+",
     seed=r"\d+",
@@ -149,7 +149,10 @@ def figure_paths(name, *extra_figures):
 
 def train_settings(wildcards):
     """Everything that defines one training run; a change reruns only the runs it touches."""
-    hparams = dict(config["encoders"][wildcards.encoder])
+    hparams = {
+        key: for_distance(value, wildcards.distance)
+        for key, value in config["encoders"][wildcards.encoder].items()
+    }
     t = config["training"]
     return {
         "model": wildcards.encoder,
@@ -159,16 +162,16 @@ def train_settings(wildcards):
         "batch_size": t["batch_size"],
         "partners": t["partners"],
         "patience": t["patience"],
-        "epochs": hparams.pop("epochs"),
-        "learning_rate": learning_rate(
-            hparams.pop("learning_rate"), wildcards.distance
-        ),
+        # kmer is fitted in closed form: no epochs, no optimiser
+        "epochs": hparams.pop("epochs", 1),
+        "learning_rate": hparams.pop("learning_rate", 0.0),
+        "weight_decay": hparams.pop("weight_decay", 0.0),
         "hparams": hparams,
     }
 
 
-def learning_rate(value, distance):
-    """``encoders.<name>.learning_rate`` is a number or a mapping distance -> rate with a default."""
+def for_distance(value, distance):
+    """An ``encoders.<name>`` setting is a value or a mapping distance -> value with a default."""
     return value.get(distance, value["default"]) if isinstance(value, dict) else value
 
 
@@ -177,8 +180,10 @@ def all_targets():
         f"results/{DATASET}/sequences/provenance.json",
         f"results/{DATASET}/splits/{split_name()}.leakage.tsv",
         *figure_paths("rmse"),
-        *figure_paths("training_curves"),
     ]
+    # the k-mer baseline has no epochs, hence no training curves
+    if set(config["training"]["encoders"]) != {"kmer"}:
+        targets += figure_paths("training_curves")
     if has_tree():
         targets.append(f"results/{DATASET}/sequences/tree.nwk")
     return targets

@@ -6,10 +6,25 @@ import pytest
 
 from neuroseed import NeuroseedError
 from neuroseed.encoding import encode
-from neuroseed.models import ENCODERS, OneHot, build_encoder, build_siamese, split_siamese
-from neuroseed.training import TrainSettings, _eval_callback_class, sample_pairs, train
+from neuroseed.models import (
+    ENCODERS,
+    KmerProfile,
+    OneHot,
+    SelfAttention,
+    build_encoder,
+    build_siamese,
+    split_siamese,
+)
+from neuroseed.training import TrainSettings, _eval_callback_class, fit_kmer, sample_pairs, train
 
-SMALL = {"cnn": {"channels": 4, "layers": 2}, "mlp": {"hidden_units": 8}}
+SMALL = {
+    "cnn": {"channels": 4, "layers": 2},
+    "mlp": {"hidden_units": 8},
+    "gru": {"hidden_units": 8},
+    "transformer": {"hidden_units": 8, "layers": 1},
+    "local_transformer": {"hidden_units": 8, "layers": 1, "window": 1},
+    "kmer": {"k": 3},
+}
 
 
 def test_one_hot_layer_zeroes_padding_and_ambiguity():
@@ -22,7 +37,76 @@ def test_one_hot_layer_zeroes_padding_and_ambiguity():
 def test_encoders_embed_to_the_configured_dimension(encoder):
     enc = build_encoder(encoder, 20, 6, "euclidean", SMALL.get(encoder))
     codes, _ = encode(["ACGT" * 5, "GGA"], length=20)
-    assert enc.predict(codes, verbose=0).shape == (2, 6)
+    width = 4**3 if encoder == "kmer" else 6  # k-mer profiles are 4**k wide
+    assert enc.predict(codes, verbose=0).shape == (2, width)
+
+
+def test_kmer_profile_counts_only_clean_kmers():
+    codes, _ = encode(["ACGTAC", "AANAA", "GG"], length=7)
+    got = keras.ops.convert_to_numpy(KmerProfile(2)(codes))
+    index = {a + b: 4 * "ACGT".index(a) + "ACGT".index(b) for a in "ACGT" for b in "ACGT"}
+    want = np.zeros((3, 16))
+    for row, seq in enumerate(["ACGTAC", "AANAA", "GG"]):
+        kmers = [seq[i : i + 2] for i in range(len(seq) - 1) if "N" not in seq[i : i + 2]]
+        for kmer in kmers:
+            want[row, index[kmer]] += 1
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_local_transformer_attends_only_within_its_window():
+    hp = {"hidden_units": 8, "layers": 1, "segment_size": 2, "window": 1}
+    enc = build_encoder("local_transformer", 20, 4, "euclidean", hp)
+    block = keras.Model(enc.input, enc.get_layer("block0").output)
+    a, _ = encode(["ACGTACGTACGTACGTACGT"], length=20)
+    b = a.copy()
+    b[0, 16:] = (b[0, 16:] + 1) % 4  # change tokens 8 and 9 only
+    ta, tb = block.predict(a, verbose=0)[0], block.predict(b, verbose=0)[0]
+    np.testing.assert_allclose(ta[:7], tb[:7], rtol=1e-5)  # tokens 0..6 cannot see 8 and 9
+    assert not np.allclose(ta[7:], tb[7:])
+
+    glob = build_encoder("transformer", 20, 4, "euclidean", hp)
+    block = keras.Model(glob.input, glob.get_layer("block0").output)
+    assert not np.allclose(block.predict(a, verbose=0)[0, 0], block.predict(b, verbose=0)[0, 0])
+
+
+def test_banded_attention_equals_masked_full_attention():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 7, 8)).astype("float32")
+    full = SelfAttention(2, 4)
+    full(x)
+    for window in (0, 2, 6):
+        band = SelfAttention(2, 4, window=window)
+        band(x)
+        band.set_weights(full.get_weights())
+        got = keras.ops.convert_to_numpy(band(x))
+        # the same attention computed densely with a band mask
+        qkv = x @ full.qkv.kernel.numpy() + full.qkv.bias.numpy()
+        q, k, v = np.split(qkv.reshape(3, 7, 3, 2, 4), 3, axis=2)
+        scores = np.einsum("bthd,bshd->bhts", q[:, :, 0], k[:, :, 0]) / 2.0
+        near = np.abs(np.arange(7)[:, None] - np.arange(7)[None, :]) <= window
+        scores = np.where(near, scores, -np.inf)
+        weights = np.exp(scores - scores.max(-1, keepdims=True))
+        weights /= weights.sum(-1, keepdims=True)
+        out = np.einsum("bhts,bshd->bthd", weights, v[:, :, 0]).reshape(3, 7, 8)
+        want = out @ full.proj.kernel.numpy() + full.proj.bias.numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("distance", ["cosine", "hyperbolic"])
+def test_kmer_scale_is_the_least_squares_fit(distance):
+    codes, d, parts, length = toy_data()
+    settings = TrainSettings(model="kmer", distance=distance, hparams={"k": 2})
+    model, history, pairs = fit_kmer(settings, codes, d, parts, length)
+    encoder, head = split_siamese(model)
+    idx = parts["train"]
+    i, j = np.triu_indices(len(idx), 1)
+    target = d[idx[i], idx[j]] / length
+    emb = encoder.predict(codes[idx], verbose=0)
+    fitted = keras.ops.convert_to_numpy(head(emb[i], emb[j]))
+    mse = np.mean((fitted - target) ** 2)
+    assert pairs == len(target) and mse == pytest.approx(history["loss"].iloc[0], rel=1e-4)
+    for factor in (0.9, 1.1):  # any other scale fits worse
+        assert np.mean((factor * fitted - target) ** 2) > mse
 
 
 def test_hyperbolic_embeddings_lie_on_a_sphere_inside_the_ball():
@@ -89,7 +173,7 @@ def test_every_encoder_and_distance_trains_without_nan(encoder, distance):
         hparams=SMALL.get(encoder, {}),
     )
     _, history, metrics = train(settings, codes, d, parts, length, verbose=0)
-    assert len(history) == 2
+    assert len(history) == (1 if encoder == "kmer" else 2)  # k-mer: closed-form fit
     assert np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
     assert math.isfinite(metrics["test_rmse_pct"]) and metrics["test_pairs"] == 10
 

@@ -94,11 +94,13 @@ def test_tiny_run_artifacts_are_sane(tiny_run):
     parts = [set(split[p]) for p in ("train", "val", "test")]
     assert sum(map(len, parts)) == 48 and set().union(*parts) == set(fasta_ids)
 
-    for enc_name in ("linear", "cnn"):
+    for enc_name in ("linear", "cnn", "kmer"):
         for dist in ("euclidean", "hyperbolic"):
             run = res / "training" / "random-s1" / f"{enc_name}-{dist}" / "seed0"
             m = json.loads((run / "metrics.json").read_text())
             assert m["model"] == enc_name and m["distance"] == dist
+            if enc_name == "cnn":  # per-distance setting in config.yaml: {default: 3, euclidean: 5}
+                assert m["hparams"]["kernel_size"] == (5 if dist == "euclidean" else 3)
             assert (
                 np.isfinite(m["test_rmse_pct"])
                 and m["test_pairs"] == len(split["test"]) * (len(split["test"]) - 1) // 2
@@ -108,7 +110,7 @@ def test_tiny_run_artifacts_are_sane(tiny_run):
     for name in ("rmse", "training_curves"):
         assert (res / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
         assert (res / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
-    assert len((res / "tables" / "rmse.tsv").read_text().splitlines()) == 5
+    assert len((res / "tables" / "rmse.tsv").read_text().splitlines()) == 7
     assert (res / "benchmarks" / "compute_edit_distance.tsv").exists()
     assert "pairs/s" in (res / "logs" / "compute_edit_distance.log").read_text()
 
@@ -272,3 +274,32 @@ def test_unknown_config_key_is_rejected(tmp_path):
     proc = smk(work, "-n", "--config", "trainig={'epochs': 3}", check=False)
     assert proc.returncode != 0
     assert "trainig" in proc.stderr + proc.stdout
+
+
+def test_per_distance_setting_reruns_only_that_distance(tiny_run):
+    (tiny_run / "k7.yaml").write_text(
+        json.dumps({"encoders": {"cnn": {"kernel_size": {"default": 3, "euclidean": 7}}}})
+    )
+    out = smk(tiny_run, "-n", "--configfile", "tiny.yaml", "k7.yaml").stdout
+    trained = [line for line in out.splitlines() if "output: results/tiny/training" in line]
+    assert len(trained) == 1 and "/cnn-euclidean/" in trained[0], out
+
+
+@pytest.mark.parametrize(
+    "encoders",
+    [
+        {"cnn": {"kernel_size": {"euclidean": 5}}},  # no default
+        {"cnn": {"kernel_size": {"default": 3, "euclidian": 5}}},  # not a distance
+        {"cnn": {"kernel_size": 0}},
+        {"transformer": {"window": 2}},  # only the local transformer has a window
+        {"kmer": {"k": 12}},
+    ],
+)
+def test_bad_encoder_settings_are_rejected(encoders):
+    import yaml
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["encoders"] = encoders
+    with pytest.raises(Exception, match="Error validating config"):
+        validate(config, str(ROOT / "config" / "schema.yaml"))

@@ -6,11 +6,14 @@ import math
 from typing import Any
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from neuroseed import geometry
 
-ENCODERS = ("linear", "mlp", "cnn")
+ENCODERS = ("linear", "mlp", "cnn", "gru", "transformer", "local_transformer", "kmer")
+# Encoders trained by gradient descent; ``kmer`` is fitted in closed form (training.fit_kmer).
+TRAINED = ENCODERS[:-1]
 PACKAGE = "neuroseed"
 # PyTorch's default (0.1 there): Keras's 0.99 leaves inference statistics stale for the few
 # hundred steps these models train, and validation error then looks far worse than it is.
@@ -98,6 +101,238 @@ def tiny_dense(units: int, fan_in: int, seed: int | None = None, **kwargs) -> la
     )
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Segments(layers.Layer):
+    """``(batch, L, A)`` -> ``(batch, ceil(L/s), s*A)``: tokens of ``s`` consecutive positions,
+    the last one zero-padded (padding one-hots to zeros anyway)."""
+
+    def __init__(self, size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.size = size
+
+    def call(self, x):
+        length, depth = x.shape[1], x.shape[2]
+        extra = -length % self.size
+        if extra:
+            x = ops.pad(x, [[0, 0], [0, extra], [0, 0]])
+        return ops.reshape(x, (-1, (length + extra) // self.size, self.size * depth))
+
+    def compute_output_shape(self, input_shape):
+        batch, length, depth = input_shape
+        return (batch, -(-length // self.size), self.size * depth)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SinusoidalPositions(layers.Layer):
+    """Adds the fixed sine/cosine position code of "Attention is all you need"."""
+
+    def call(self, x):
+        tokens, width = x.shape[1], x.shape[2]
+        pos = ops.expand_dims(ops.arange(tokens, dtype="float32"), 1)
+        rate = ops.exp(ops.arange(0, width, 2, dtype="float32") * (-math.log(10000.0) / width))
+        angles = pos * rate
+        code = ops.reshape(ops.stack([ops.sin(angles), ops.cos(angles)], axis=-1), (tokens, -1))
+        return x + ops.cast(code[:, :width], x.dtype)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SelfAttention(layers.Layer):
+    """Multi-head self-attention. With ``window`` >= 0 each token attends only to the tokens at
+    most ``window`` away, computed on the band alone (O(T * window), not O(T^2))."""
+
+    def __init__(self, heads: int, key_dim: int, window: int = -1, dropout: float = 0.0, **kw):
+        super().__init__(**kw)
+        self.heads, self.key_dim, self.window, self.dropout = heads, key_dim, window, dropout
+        self.qkv = layers.Dense(3 * heads * key_dim, name="qkv")
+        self.drop = layers.Dropout(dropout)
+
+    def build(self, input_shape):
+        self.qkv.build(input_shape)
+        self.proj = layers.Dense(input_shape[-1], name="proj")
+        self.proj.build((*input_shape[:-1], self.heads * self.key_dim))
+
+    def call(self, x, training=None):
+        tokens = x.shape[1]
+        qkv = ops.reshape(self.qkv(x), (-1, tokens, 3, self.heads, self.key_dim))
+        q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]  # (batch, tokens, heads, key_dim)
+        q = q / math.sqrt(self.key_dim)
+        if self.window < 0:
+            weights = ops.softmax(ops.einsum("bthd,bshd->bhts", q, k), axis=-1)
+            out = ops.einsum("bhts,bshd->bthd", self.drop(weights, training=training), v)
+        else:
+            w = self.window
+            pad = [[0, 0], [w, w], [0, 0], [0, 0]]
+            k, v = ops.pad(k, pad), ops.pad(v, pad)
+            offsets = range(2 * w + 1)  # neighbour t + o - w
+            scores = ops.stack([ops.sum(q * k[:, o : o + tokens], axis=-1) for o in offsets], -1)
+            pos = np.arange(tokens)[:, None] + np.arange(2 * w + 1)[None, :] - w
+            inside = ops.convert_to_tensor(((pos >= 0) & (pos < tokens))[None, :, None, :])
+            scores = ops.where(inside, scores, ops.cast(-1e9, scores.dtype))
+            weights = self.drop(ops.softmax(scores, axis=-1), training=training)
+            out = sum(weights[..., o, None] * v[:, o : o + tokens] for o in offsets)
+        return self.proj(ops.reshape(out, (-1, tokens, self.heads * self.key_dim)))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "heads": self.heads,
+            "key_dim": self.key_dim,
+            "window": self.window,
+            "dropout": self.dropout,
+        }
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TransformerBlock(layers.Layer):
+    """Post-norm self-attention block (attention, then a ReLU feed-forward, each with a residual
+    and layer norm). ``window`` >= 0 restricts attention to tokens at most ``window`` away."""
+
+    def __init__(self, width, heads, feed_forward, dropout=0.0, window=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.width, self.heads, self.feed_forward = width, heads, feed_forward
+        self.dropout, self.window = dropout, window
+        self.attention = SelfAttention(
+            heads, max(1, width // heads), window, dropout, name="attention"
+        )
+        self.hidden = layers.Dense(feed_forward, activation="relu", name="ff_hidden")
+        self.out = layers.Dense(width, name="ff_out")
+        self.norm1 = layers.LayerNormalization(epsilon=1e-5, name="norm1")
+        self.norm2 = layers.LayerNormalization(epsilon=1e-5, name="norm2")
+        self.drop = layers.Dropout(dropout)
+
+    def build(self, input_shape):
+        self.attention.build(input_shape)
+        self.norm1.build(input_shape)
+        self.hidden.build(input_shape)
+        self.out.build((*input_shape[:-1], self.feed_forward))
+        self.norm2.build(input_shape)
+
+    def call(self, x, training=None):
+        attended = self.attention(x, training=training)
+        x = self.norm1(x + self.drop(attended, training=training))
+        ff = self.out(self.drop(self.hidden(x), training=training))
+        return self.norm2(x + self.drop(ff, training=training))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "width": self.width,
+            "heads": self.heads,
+            "feed_forward": self.feed_forward,
+            "dropout": self.dropout,
+            "window": self.window,
+        }
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class KmerProfile(layers.Layer):
+    """Codes ``(batch, L)`` -> k-mer counts ``(batch, 4**k)`` (raw counts, as in NeuroSEED, so
+    length differences show); k-mers holding padding, gaps or ambiguity codes are not counted."""
+
+    def __init__(self, k: int = 5, **kwargs):
+        super().__init__(**kwargs)
+        self.k = k
+
+    def call(self, codes):
+        codes = ops.cast(codes, "int32")
+        windows = codes.shape[1] - self.k + 1
+        index = ops.zeros_like(codes[:, :windows])
+        valid = ops.ones_like(index, dtype="bool")
+        for j in range(self.k):
+            c = codes[:, j : j + windows]
+            ok = (c >= 0) & (c < 4)
+            index = index * 4 + ops.where(ok, c, 0)
+            valid = valid & ok
+        bins = 4**self.k
+        # Invalid windows land in one extra bin, dropped below.
+        counts = ops.bincount(ops.where(valid, index, bins), minlength=bins + 1)
+        return ops.cast(counts[:, :bins], "float32")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 4**self.k)
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k}
+
+
+def _linear(x, hp):
+    x = layers.Flatten()(x)
+    if hp.get("dropout", 0.0):
+        x = layers.Dropout(float(hp["dropout"]))(x)
+    return x
+
+
+def _mlp(x, hp):
+    x = layers.Flatten()(x)
+    units = int(hp.get("hidden_units", 256))
+    for k in range(int(hp.get("layers", 2))):
+        x = tiny_dense(units, x.shape[-1], activation="relu", name=f"hidden{k}")(x)
+        if hp.get("batch_norm", True):
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+        if hp.get("dropout", 0.0):
+            x = layers.Dropout(float(hp["dropout"]))(x)
+    return x
+
+
+def _cnn(x, hp):
+    channels, pool = int(hp.get("channels", 32)), int(hp.get("pool_size", 2))
+    x = layers.Dense(channels, name="position_dense")(x)
+    for k in range(int(hp.get("layers", 4))):
+        x = layers.Conv1D(channels, int(hp.get("kernel_size", 3)), padding="same", name=f"conv{k}")(
+            x
+        )
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+        x = layers.Activation("relu")(x)
+        if x.shape[1] >= 2 * pool:
+            x = layers.AveragePooling1D(pool)(x)
+    return layers.Flatten()(x)
+
+
+def _gru(x, hp):
+    return layers.GRU(int(hp.get("hidden_units", 128)), name="gru")(x)
+
+
+def _transformer(x, hp, window=-1):
+    width = int(hp.get("hidden_units", 16))
+    x = Segments(int(hp.get("segment_size", 4)), name="segments")(x)
+    x = layers.Dense(width, name="token_dense")(x)
+    x = layers.Rescaling(math.sqrt(width))(x)
+    x = SinusoidalPositions(name="positions")(x)
+    for k in range(int(hp.get("layers", 2))):
+        x = TransformerBlock(
+            width,
+            int(hp.get("heads", 2)),
+            int(hp.get("feed_forward", width)),
+            float(hp.get("dropout", 0.0)),
+            window,
+            name=f"block{k}",
+        )(x)
+    x = layers.Dense(width, name="token_out")(x)
+    x = layers.Flatten()(x)
+    for k in range(int(hp.get("readout_layers", 1)) - 1):
+        x = tiny_dense(
+            int(hp.get("readout_units", 128)), x.shape[-1], activation="relu", name=f"readout{k}"
+        )(x)
+    return x
+
+
+def _local_transformer(x, hp):
+    return _transformer(x, hp, window=int(hp.get("window", 1)))
+
+
+BODIES = {
+    "linear": _linear,
+    "mlp": _mlp,
+    "cnn": _cnn,
+    "gru": _gru,
+    "transformer": _transformer,
+    "local_transformer": _local_transformer,
+}
+
+
 def build_encoder(
     name: str,
     length: int,
@@ -107,55 +342,60 @@ def build_encoder(
     alphabet_size: int = 4,
 ) -> keras.Model:
     """Encoder from integer codes ``(batch, length)`` to embeddings ``(batch, embedding_dim)``;
-    ``alphabet_size`` is 4 for raw sequences and 5 for aligned ones (gap symbol)."""
+    ``alphabet_size`` is 4 for raw sequences and 5 for aligned ones (gap symbol).
+
+    ``kmer`` has no weights to train: its embedding is the k-mer count vector (4**k wide,
+    ``embedding_dim`` is ignored); with the hyperbolic distance it is put on a sphere inside the
+    ball whose radius :func:`neuroseed.training.fit_kmer` chooses.
+    """
     hp = dict(hparams or {})
     codes = keras.Input(shape=(length,), dtype="int8", name="codes")
-    x = OneHot(alphabet_size, name="one_hot")(codes)
-    if name == "linear":
-        x = layers.Flatten()(x)
-        fan_in = length * alphabet_size
-    elif name == "mlp":
-        x = layers.Flatten()(x)
-        fan_in = length * alphabet_size
-        for k in range(int(hp.get("layers", 2))):
-            x = tiny_dense(
-                int(hp.get("hidden_units", 256)), fan_in, activation="relu", name=f"hidden{k}"
-            )(x)
-            if hp.get("batch_norm", True):
-                x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
-            if hp.get("dropout", 0.0):
-                x = layers.Dropout(float(hp["dropout"]))(x)
-            fan_in = int(hp.get("hidden_units", 256))
-    elif name == "cnn":
-        channels = int(hp.get("channels", 32))
-        x = layers.Dense(channels, name="position_dense")(x)
-        width = length
-        for k in range(int(hp.get("layers", 4))):
-            x = layers.Conv1D(
-                channels, int(hp.get("kernel_size", 3)), padding="same", name=f"conv{k}"
-            )(x)
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
-            x = layers.Activation("relu")(x)
-            if width >= 2 * int(hp.get("pool_size", 2)):
-                x = layers.AveragePooling1D(int(hp.get("pool_size", 2)))(x)
-                width //= int(hp.get("pool_size", 2))
-        x = layers.Flatten()(x)
-        fan_in = width * channels
+    if name == "kmer":
+        emb = KmerProfile(int(hp.get("k", 5)), name="kmer_profile")(codes)
+    elif name in BODIES:
+        x = BODIES[name](OneHot(alphabet_size, name="one_hot")(codes), hp)
+        emb = tiny_dense(embedding_dim, x.shape[-1], name="embedding")(x)
     else:
         raise ValueError(f"unknown encoder '{name}' (choose from {ENCODERS})")
-    emb = tiny_dense(embedding_dim, fan_in, name="embedding")(x)
     if distance == "hyperbolic":
         emb = SphereProjection(name="sphere")(emb)
     return keras.Model(codes, emb, name=f"{name}_encoder")
 
 
-def build_siamese(encoder: keras.Model, distance: str) -> keras.Model:
-    """Two inputs through one shared encoder, then their (scaled, for hyperbolic) distance."""
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class StackPairs(layers.Layer):
+    """``[a, b]`` -> one batch ``a`` then ``b``, so both sides of every pair pass the encoder
+    together and batch norm sees one batch of 2B sequences, as in NeuroSEED."""
+
+    def call(self, inputs):
+        return ops.concatenate(inputs, axis=0)
+
+    def compute_output_shape(self, input_shapes):
+        return (None, *input_shapes[0][1:])
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class UnstackPairs(layers.Layer):
+    """The inverse of :class:`StackPairs`: the first and second half of the batch."""
+
+    def call(self, x):
+        half = ops.shape(x)[0] // 2
+        return x[:half], x[half:]
+
+    def compute_output_shape(self, input_shape):
+        return (None, *input_shape[1:]), (None, *input_shape[1:])
+
+
+def build_siamese(encoder: keras.Model, distance: str, scaled: bool | None = None) -> keras.Model:
+    """Two inputs through one shared encoder, then their distance, times a scale when
+    ``scaled`` (default: for hyperbolic, as in NeuroSEED)."""
     length = encoder.input_shape[1]
     a = keras.Input(shape=(length,), dtype="int8", name="a")
     b = keras.Input(shape=(length,), dtype="int8", name="b")
-    head = PairDistance(distance, learn_scale=distance == "hyperbolic", name="distance")
-    return keras.Model([a, b], head(encoder(a), encoder(b)), name="siamese")
+    scaled = distance == "hyperbolic" if scaled is None else scaled
+    head = PairDistance(distance, learn_scale=scaled, name="distance")
+    u, v = UnstackPairs(name="unstack")(encoder(StackPairs(name="stack")([a, b])))
+    return keras.Model([a, b], head(u, v), name="siamese")
 
 
 def split_siamese(model: keras.Model) -> tuple[keras.Model, PairDistance]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from neuroseed import NeuroseedError
 from neuroseed.io import atomic_path
 
 
@@ -50,10 +51,13 @@ def collect_metrics(paths: Sequence[str | Path]) -> pd.DataFrame:
 
 
 def collect_histories(paths: Sequence[str | Path], metrics: Sequence[str | Path]) -> pd.DataFrame:
-    """Epoch-by-epoch history of every run, long format (one row per epoch and split part)."""
+    """Epoch-by-epoch history of every trained run, long format (one row per epoch and split
+    part); the k-mer baseline has no epochs and is left out."""
     frames = []
     for hist_path, met_path in zip(paths, metrics, strict=True):
         meta = json.loads(Path(met_path).read_text())
+        if meta["model"] == "kmer":
+            continue
         h = pd.read_csv(hist_path, sep="\t")
         h = h.rename(columns={"rmse_pct": "train (sampled pairs)", "val_rmse_pct": "validation"})
         long = h.melt(
@@ -66,6 +70,8 @@ def collect_histories(paths: Sequence[str | Path], metrics: Sequence[str | Path]
         long.insert(0, "distance", meta["distance"])
         long.insert(0, "model", meta["model"])
         frames.append(long)
+    if not frames:
+        raise NeuroseedError("no training curves to plot: every run is the k-mer baseline")
     return pd.concat(frames, ignore_index=True)
 
 

@@ -27,6 +27,7 @@ class TrainSettings:
     patience: int = 5
     partners: int = 10
     learning_rate: float = 0.01
+    weight_decay: float = 0.0
     seed: int = 0
     hparams: dict[str, Any] = field(default_factory=dict)
 
@@ -125,13 +126,19 @@ def embed(encoder, codes: np.ndarray, batch_size: int = 256) -> np.ndarray:
     return np.asarray(encoder.predict(codes, batch_size=batch_size, verbose=0))
 
 
-def pairwise_predictions(head, emb: np.ndarray, block: int = 256) -> np.ndarray:
-    """Predicted distances for all unordered pairs (upper triangle, row-major) of ``emb``."""
+def pairwise_predictions(head, emb: np.ndarray, block: int | None = None) -> np.ndarray:
+    """Predicted distances for all unordered pairs (upper triangle, row-major) of ``emb``;
+    by default blocks of rows hold about 32 M floats, whatever the embedding width."""
+    import keras
+
     n = len(emb)
+    if block is None:
+        block = int(np.clip(2**25 // max(1, n * emb.shape[1]), 1, 256))
     out = []
     for start in range(0, n - 1, block):
         rows = emb[start : start + block]
-        d = np.asarray(head(rows[:, None, :], emb[None, :, :]), dtype=np.float64)
+        d = keras.ops.convert_to_numpy(head(rows[:, None, :], emb[None, :, :]))
+        d = d.astype(np.float64)
         for r in range(len(rows)):
             i = start + r
             out.append(d[r, i + 1 :])
@@ -178,20 +185,9 @@ def _eval_callback_class():
     return AllPairsValidation
 
 
-def train(
-    settings: TrainSettings,
-    codes: np.ndarray,
-    distances: np.ndarray,
-    parts: dict[str, np.ndarray],
-    length: int,
-    verbose: int = 2,
-    alphabet_size: int = 4,
-):
-    """Fit one encoder/distance pair; returns the Siamese model, the history table and metrics.
-
-    ``length`` is the normaliser L of the targets ED/L; the model's input width is that of
-    ``codes`` (wider than L for aligned input).
-    """
+def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verbose=2):
+    """Gradient training of a Siamese encoder; returns the model, its history and the number
+    of training pairs per epoch."""
     import keras
     import pandas as pd
 
@@ -207,8 +203,6 @@ def train(
         alphabet_size,
     )
     model = build_siamese(encoder, settings.distance)
-    model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss="mse")
-    encoder, head = split_siamese(model)
     data = _pair_dataset_class()(
         codes,
         distances,
@@ -218,6 +212,12 @@ def train(
         settings.batch_size,
         settings.seed,
     )
+    # Keras applies weight decay decoupled (AdamW): each step shrinks weights by lr * decay.
+    optimizer = keras.optimizers.Adam(
+        settings.learning_rate, weight_decay=settings.weight_decay or None
+    )
+    model.compile(optimizer=optimizer, loss="mse")
+    encoder, head = split_siamese(model)
     callbacks = [
         _eval_callback_class()(encoder, head, codes, distances, parts["val"], length, label),
         keras.callbacks.EarlyStopping(
@@ -233,21 +233,105 @@ def train(
         len(parts["test"]),
         len(data.pairs),
     )
-    start = time.perf_counter()
     hist = model.fit(data, epochs=settings.epochs, callbacks=callbacks, verbose=verbose)
+    return model, pd.DataFrame(hist.history), len(data.pairs)
+
+
+def _fit_sample(train_idx: np.ndarray, seed: int, size: int = 1000) -> np.ndarray:
+    """Up to ``size`` training sequences (all their pairs are the train-side evaluation)."""
+    if len(train_idx) <= size:
+        return train_idx
+    return np.sort(np.random.default_rng(seed).choice(train_idx, size, replace=False))
+
+
+# Sphere radii tried for hyperbolic k-mer embeddings (the scale is then closed-form).
+KMER_RADII = (0.01, 0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
+
+
+def fit_kmer(settings, codes, distances, parts, length, alphabet_size=4, verbose=2):
+    """The k-mer baseline: no gradient training. The distance between k-mer count vectors
+    is multiplied by the least-squares scale ``sum(d*t)/sum(d*d)`` over all pairs of (up to
+    1,000) training sequences; for the hyperbolic distance the sphere radius is chosen from
+    :data:`KMER_RADII` by the same training error."""
+    import pandas as pd
+
+    from neuroseed.models import build_encoder, build_siamese, split_siamese
+
+    encoder = build_encoder(
+        "kmer", codes.shape[1], settings.embedding_dim, settings.distance, settings.hparams
+    )
+    model = build_siamese(encoder, settings.distance, scaled=True)
+    encoder, head = split_siamese(model)
+    sample = _fit_sample(parts["train"], settings.seed)
+    target = upper_triangle(distances[np.ix_(sample, sample)]).astype(np.float64) / length
+    head.scale.assign(1.0)
+    radii = KMER_RADII if settings.distance == "hyperbolic" else (None,)
+    best = None
+    for radius in radii:
+        if radius is not None:
+            encoder.get_layer("sphere").radius.assign(radius)
+        d = pairwise_predictions(head, embed(encoder, codes[sample]))
+        scale = float(np.dot(d, target) / max(np.dot(d, d), 1e-30))
+        mse = float(np.mean((scale * d - target) ** 2))
+        if best is None or mse < best[0]:
+            best = (mse, radius, scale)
+    mse, radius, scale = best
+    if radius is not None:
+        encoder.get_layer("sphere").radius.assign(radius)
+        log.info("k-mer hyperbolic: sphere radius %g", radius)
+    head.scale.assign(scale)
+    val_rmse, _, _ = evaluate(encoder, head, codes, distances, parts["val"], length)
+    log.info(
+        "k-mer (k=%d) %s: scale %.6g fitted on %d pairs",
+        settings.hparams.get("k", 5),
+        settings.distance,
+        scale,
+        target.size,
+    )
+    history = pd.DataFrame(
+        {
+            "loss": [mse],
+            "rmse_pct": [100.0 * math.sqrt(mse)],
+            "val_loss": [(val_rmse / 100.0) ** 2],
+            "val_rmse_pct": [val_rmse],
+        }
+    )
+    return model, history, int(target.size)
+
+
+def train(
+    settings: TrainSettings,
+    codes: np.ndarray,
+    distances: np.ndarray,
+    parts: dict[str, np.ndarray],
+    length: int,
+    verbose: int = 2,
+    alphabet_size: int = 4,
+):
+    """Fit one encoder/distance pair; returns the Siamese model, the history table and metrics.
+
+    ``length`` is the normaliser L of the targets ED/L; the model's input width is that of
+    ``codes`` (wider than L for aligned input).
+    """
+    from neuroseed.models import split_siamese
+
+    label = f"{settings.model}+{settings.distance}"
+    fit = fit_kmer if settings.model == "kmer" else fit_siamese
+    start = time.perf_counter()
+    model, history, pairs_per_epoch = fit(
+        settings, codes, distances, parts, length, alphabet_size, verbose
+    )
     seconds = time.perf_counter() - start
-    history = pd.DataFrame(hist.history)
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
     best = int(history["val_loss"].idxmin())
+    encoder, head = split_siamese(model)
 
     test_rmse, test_target, _ = evaluate(encoder, head, codes, distances, parts["test"], length)
     val_rmse, _, _ = evaluate(encoder, head, codes, distances, parts["val"], length)
     # All pairs of (up to) 1,000 training sequences: the fit the split-depth figures compare.
-    rng = np.random.default_rng(settings.seed)
-    train_eval = parts["train"]
-    if len(train_eval) > 1000:
-        train_eval = np.sort(rng.choice(train_eval, 1000, replace=False))
-    train_rmse, _, _ = evaluate(encoder, head, codes, distances, train_eval, length)
+    train_rmse, _, _ = evaluate(
+        encoder, head, codes, distances, _fit_sample(parts["train"], settings.seed), length
+    )
     train_target = distances[np.ix_(parts["train"], parts["train"])]
     mean_target = float(train_target[np.triu_indices(len(parts["train"]), 1)].mean()) / length
     metrics = {
@@ -265,7 +349,7 @@ def train(
             test_target, np.full_like(test_target, mean_target)
         ),
         "train_seconds": round(seconds, 2),
-        "train_pairs_per_second": round(len(history) * len(data.pairs) / seconds, 1),
+        "train_pairs_per_second": round(len(history) * pairs_per_epoch / seconds, 1),
     }
     if not math.isfinite(test_rmse):
         raise NeuroseedError(f"training {label}: test %RMSE is not finite")

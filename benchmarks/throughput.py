@@ -1,0 +1,116 @@
+"""Training and embedding throughput of every encoder on real Greengenes 16S, one run.
+
+    python benchmarks/throughput.py --threads 2
+    KERAS_BACKEND=torch python benchmarks/throughput.py --encoders cnn gru   # other backends
+
+For each encoder: Siamese training steps (batch 128, the workflow's model, optimiser and
+targets ED/L) on pairs of the gg2000 sequences padded to the longest (2,033), timed after a
+warm-up, as training pairs/s; and embedding speed (sequences/s, inference). Ratios are against
+the linear encoder measured in the same run. The backend and device are printed with the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from neuroseed.encoding import encode  # noqa: E402
+from neuroseed.sequences import greengenes_paths, load_records  # noqa: E402
+
+TRAINED = ("linear", "mlp", "cnn", "gru", "transformer", "local_transformer")
+
+
+def pair_batches(seqs, codes, batches, batch_size, seed=0):
+    """``batches`` batches of random pairs with their ED/L targets."""
+    from rapidfuzz.distance import Levenshtein
+
+    rng = np.random.default_rng(seed)
+    length = codes.shape[1]
+    out = []
+    for _ in range(batches):
+        a = rng.integers(0, len(seqs), batch_size)
+        b = rng.integers(0, len(seqs), batch_size)
+        y = (
+            np.array([Levenshtein.distance(seqs[i], seqs[j]) for i, j in zip(a, b, strict=True)])
+            / length
+        )
+        out.append(((codes[a], codes[b]), y.astype(np.float32)))
+    return out
+
+
+def measure(encoder, codes, batches, warmup, threads, distance, epochs=None):
+    import keras
+
+    from neuroseed.models import build_encoder, build_siamese
+    from neuroseed.training import configure_backend
+
+    configure_backend(threads, 0)
+    hp = {"layers": 3} if encoder == "mlp" and distance == "hyperbolic" else {}
+    enc = build_encoder(encoder, codes.shape[1], 128, distance, hp)
+    model = build_siamese(enc, distance)
+    lr = 0.001 if encoder in ("cnn", "transformer", "local_transformer") else 0.01
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
+    for x, y in batches[:warmup]:
+        model.train_on_batch(x, y)
+    start = time.perf_counter()
+    for x, y in batches[warmup:]:
+        model.train_on_batch(x, y)
+    train_seconds = time.perf_counter() - start
+    pairs = sum(len(y) for _, y in batches[warmup:])
+    enc.predict(codes[:256], batch_size=256, verbose=0)  # warm-up
+    start = time.perf_counter()
+    enc.predict(codes, batch_size=256, verbose=0)
+    embed_seconds = time.perf_counter() - start
+    return pairs / train_seconds, len(codes) / embed_seconds
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--n", type=int, default=2000, help="Greengenes sequences (gg recipe, seed 0)")
+    p.add_argument("--encoders", nargs="+", default=list(TRAINED), choices=TRAINED)
+    p.add_argument("--distance", default="hyperbolic")
+    p.add_argument("--batches", type=int, default=30, help="timed batches per encoder")
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args(argv)
+
+    import keras
+
+    from neuroseed.training import configure_backend
+
+    seqs = [r.sequence for r in load_records(greengenes_paths()[0], args.n, 0)]
+    codes, _ = encode(seqs)
+    batches = pair_batches(seqs, codes, args.warmup + args.batches, args.batch_size)
+    info = configure_backend(args.threads, 0)
+    encoders = ["linear"] + [e for e in args.encoders if e != "linear"]
+    rows = {}
+    for name in encoders:
+        rows[name] = measure(name, codes, batches, args.warmup, args.threads, args.distance)
+        print(f"{name}: {rows[name][0]:,.0f} training pairs/s", file=sys.stderr, flush=True)
+    base = rows["linear"]
+    print(
+        f"\nKeras {keras.__version__}, backend {info['backend']} on {info['device']}, "
+        f"{args.threads} threads; {args.n} sequences padded to {codes.shape[1]}, "
+        f"{args.distance} distance, batch {args.batch_size}, {args.batches} timed batches\n"
+    )
+    print("| encoder | training pairs/s | ÷ linear | embedding seqs/s | ÷ linear |")
+    print("|---|---|---|---|---|")
+    for name, (train_rate, embed_rate) in rows.items():
+        print(
+            f"| {name} | {train_rate:,.0f} | {train_rate / base[0]:.3f} | "
+            f"{embed_rate:,.0f} | {embed_rate / base[1]:.3f} |"
+        )
+    print("\ncommand: " + " ".join(["python", *sys.argv]))
+
+
+if __name__ == "__main__":
+    main()
