@@ -3,10 +3,11 @@
     python benchmarks/throughput.py --threads 2
     KERAS_BACKEND=torch python benchmarks/throughput.py --encoders cnn gru   # other backends
 
-For each encoder: Siamese training steps (batch 128, the workflow's model, optimiser and
-targets ED/L) on pairs of the gg2000 sequences padded to the longest (2,033), timed after a
-warm-up, as training pairs/s; and embedding speed (sequences/s, inference). Ratios are against
-the linear encoder measured in the same run. The backend and device are printed with the table.
+For each encoder: Siamese training steps (batch 128, the default config's model settings,
+optimiser and targets ED/L) on pairs of the gg2000 sequences padded to the longest (2,033),
+timed after a warm-up, as training pairs/s; and embedding speed (sequences/s, inference).
+Ratios are against the linear encoder measured in the same run. The backend and device are
+printed with the table.
 """
 
 from __future__ import annotations
@@ -19,13 +20,24 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from neuroseed.encoding import encode  # noqa: E402
+from neuroseed.models import TRAINED  # noqa: E402
 from neuroseed.sequences import greengenes_paths, load_records  # noqa: E402
+from neuroseed.settings import settings_from_config  # noqa: E402
 
-TRAINED = ("linear", "mlp", "cnn", "gru", "transformer", "local_transformer")
+
+def load_config() -> dict:
+    """The default workflow config with the schema's defaults filled in."""
+    import yaml
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    validate(config, str(ROOT / "config" / "schema.yaml"))
+    return config
 
 
 def pair_batches(seqs, codes, batches, batch_size, seed=0):
@@ -46,18 +58,17 @@ def pair_batches(seqs, codes, batches, batch_size, seed=0):
     return out
 
 
-def measure(encoder, codes, batches, warmup, threads, distance, epochs=None):
+def measure(encoder, codes, batches, warmup, threads, distance, config):
     import keras
 
     from neuroseed.models import build_encoder, build_siamese
     from neuroseed.training import configure_backend
 
     configure_backend(threads, 0)
-    hp = {"layers": 3} if encoder == "mlp" and distance == "hyperbolic" else {}
-    enc = build_encoder(encoder, codes.shape[1], 128, distance, hp)
+    s = settings_from_config(config, encoder, distance, 0)
+    enc = build_encoder(encoder, codes.shape[1], s["embedding_dim"], distance, s["hparams"])
     model = build_siamese(enc, distance)
-    lr = 0.001 if encoder in ("cnn", "transformer", "local_transformer") else 0.01
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(s["learning_rate"]), loss="mse")
     for x, y in batches[:warmup]:
         model.train_on_batch(x, y)
     start = time.perf_counter()
@@ -87,6 +98,7 @@ def main(argv=None):
 
     from neuroseed.training import configure_backend
 
+    config = load_config()
     seqs = [r.sequence for r in load_records(greengenes_paths()[0], args.n, 0)]
     codes, _ = encode(seqs)
     batches = pair_batches(seqs, codes, args.warmup + args.batches, args.batch_size)
@@ -94,7 +106,7 @@ def main(argv=None):
     encoders = ["linear"] + [e for e in args.encoders if e != "linear"]
     rows = {}
     for name in encoders:
-        rows[name] = measure(name, codes, batches, args.warmup, args.threads, args.distance)
+        rows[name] = measure(name, codes, batches, args.warmup, args.threads, args.distance, config)
         print(f"{name}: {rows[name][0]:,.0f} training pairs/s", file=sys.stderr, flush=True)
     base = rows["linear"]
     print(

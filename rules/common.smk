@@ -1,4 +1,10 @@
 import re
+import sys
+from pathlib import Path
+
+# The library's pure-Python config helpers, importable without installing the package.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from neuroseed.settings import settings_from_config
 
 
 wildcard_constraints:
@@ -149,30 +155,9 @@ def figure_paths(name, *extra_figures):
 
 def train_settings(wildcards):
     """Everything that defines one training run; a change reruns only the runs it touches."""
-    hparams = {
-        key: for_distance(value, wildcards.distance)
-        for key, value in config["encoders"][wildcards.encoder].items()
-    }
-    t = config["training"]
-    return {
-        "model": wildcards.encoder,
-        "distance": wildcards.distance,
-        "seed": int(wildcards.seed),
-        "embedding_dim": t["embedding_dim"],
-        "batch_size": t["batch_size"],
-        "partners": t["partners"],
-        "patience": t["patience"],
-        # kmer is fitted in closed form: no epochs, no optimiser
-        "epochs": hparams.pop("epochs", 1),
-        "learning_rate": hparams.pop("learning_rate", 0.0),
-        "weight_decay": hparams.pop("weight_decay", 0.0),
-        "hparams": hparams,
-    }
-
-
-def for_distance(value, distance):
-    """An ``encoders.<name>`` setting is a value or a mapping distance -> value with a default."""
-    return value.get(distance, value["default"]) if isinstance(value, dict) else value
+    return settings_from_config(
+        config, wildcards.encoder, wildcards.distance, int(wildcards.seed)
+    )
 
 
 def all_targets():

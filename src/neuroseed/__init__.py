@@ -3,8 +3,8 @@
 One module per concern: ``io`` (files, atomic writes), ``sequences`` (sources and validation),
 ``trees`` (phylogenies), ``encoding`` (padding to integer arrays), ``edit_distance`` (exact
 Levenshtein matrices), ``splits`` (train/val/test), ``geometry`` (embedding distances),
-``models`` (Keras encoders), ``training`` (pair sampling, fitting, evaluation), ``metrics`` and
-``plots``.
+``models`` (Keras encoders), ``settings`` (training settings from the config), ``training``
+(pair sampling, fitting, evaluation), ``metrics`` and ``plots``.
 """
 
 __version__ = "0.1.0"

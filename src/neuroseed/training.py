@@ -213,9 +213,12 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         settings.seed,
     )
     # Keras applies weight decay decoupled (AdamW): each step shrinks weights by lr * decay.
+    # The geometry's own parameters (sphere radius, distance scale) are not decayed.
     optimizer = keras.optimizers.Adam(
         settings.learning_rate, weight_decay=settings.weight_decay or None
     )
+    if settings.weight_decay:
+        optimizer.exclude_from_weight_decay(var_names=["^radius$", "^scale$"])
     model.compile(optimizer=optimizer, loss="mse")
     encoder, head = split_siamese(model)
     callbacks = [
