@@ -18,7 +18,6 @@ PACKAGE = "neuroseed"
 # PyTorch's default (0.1 there): Keras's 0.99 leaves inference statistics stale for the few
 # hundred steps these models train, and validation error then looks far worse than it is.
 BN_MOMENTUM = 0.9
-BN_EPSILON = 1e-5  # PyTorch's (Keras: 1e-3)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -272,7 +271,7 @@ def _mlp(x, hp):
     for k in range(int(hp.get("layers", 2))):
         x = tiny_dense(units, x.shape[-1], activation="relu", name=f"hidden{k}")(x)
         if hp.get("batch_norm", True):
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON)(x)
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
         if hp.get("dropout", 0.0):
             x = layers.Dropout(float(hp["dropout"]))(x)
     return x
@@ -295,7 +294,7 @@ def _cnn(x, hp):
             kernel_initializer=torch_default_init(),
             name=f"conv{k}",
         )(x)
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON)(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
         x = layers.Activation("relu")(x)
         if x.shape[1] >= 2 * pool:
             x = layers.AveragePooling1D(pool)(x)

@@ -31,5 +31,6 @@ def settings_from_config(config: dict, encoder: str, distance: str, seed: int) -
         "epochs": hparams.pop("epochs", 1),
         "learning_rate": hparams.pop("learning_rate", 0.0),
         "weight_decay": hparams.pop("weight_decay", 0.0),
+        "clipnorm": hparams.pop("clipnorm", 0.0),
         "hparams": hparams,
     }

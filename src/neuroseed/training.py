@@ -28,6 +28,7 @@ class TrainSettings:
     partners: int = 10
     learning_rate: float = 0.01
     weight_decay: float = 0.0
+    clipnorm: float = 0.0
     seed: int = 0
     hparams: dict[str, Any] = field(default_factory=dict)
 
@@ -215,7 +216,9 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
     # Keras applies weight decay decoupled (AdamW): each step shrinks weights by lr * decay.
     # The geometry's own parameters (sphere radius, distance scale) are not decayed.
     optimizer = keras.optimizers.Adam(
-        settings.learning_rate, weight_decay=settings.weight_decay or None
+        settings.learning_rate,
+        weight_decay=settings.weight_decay or None,
+        global_clipnorm=settings.clipnorm or None,
     )
     if settings.weight_decay:
         optimizer.exclude_from_weight_decay(var_names=["^radius$", "^scale$"])
