@@ -1,0 +1,152 @@
+"""``neuroseed``: embed sequences with a trained model and search references by estimated
+edit distance.
+
+    neuroseed embed results/gg2000/training/random-s1/cnn-hyperbolic/seed0/model.keras \\
+        in.fasta -o emb.npy
+    neuroseed search MODEL.keras --refs refs.fasta --query q.fasta -k 10 -o hits.tsv [--rerank 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+import numpy as np
+
+from neuroseed import NeuroseedError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="neuroseed",
+        description="Neural distance embeddings of DNA sequences: use a model trained by the "
+        "NeuroSEED workflow (results/<dataset>/training/.../model.keras).",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("model", help="a trained model.keras (its metrics.json beside it)")
+    common.add_argument(
+        "--length",
+        type=int,
+        help="the normaliser L the model was trained with (default: from metrics.json)",
+    )
+    common.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="CPU threads")
+    common.add_argument("--batch-size", type=int, default=256, help="sequences per batch")
+
+    e = sub.add_parser(
+        "embed",
+        parents=[common],
+        help="embed the sequences of a FASTA file",
+        description="Write the embeddings of a FASTA file's sequences: an .npy array "
+        "(n × dimension, rows in file order) and the ids beside it (<output>.ids.txt).",
+    )
+    e.add_argument("fasta", help="sequences to embed (ACGT/U, IUPAC codes allowed)")
+    e.add_argument("-o", "--output", required=True, help="output .npy file (ids: <output>.ids.txt)")
+
+    s = sub.add_parser(
+        "search",
+        parents=[common],
+        help="find the k references nearest each query",
+        description="For every query, the k references with the smallest estimated edit "
+        "distance (embedding distance × L), as a TSV: query, rank, reference, estimated_ed "
+        "(and exact_ed with --rerank).",
+    )
+    s.add_argument("--refs", required=True, help="reference sequences (FASTA)")
+    s.add_argument("--query", required=True, help="query sequences (FASTA)")
+    s.add_argument("-k", type=int, default=10, help="neighbours per query (default 10)")
+    s.add_argument(
+        "--rerank",
+        type=int,
+        default=0,
+        metavar="N",
+        help="re-rank the N nearest by embedding with exact edit distance (0: off)",
+    )
+    s.add_argument("-o", "--output", required=True, help="output .tsv file")
+    return p
+
+
+def _embed(args, trained) -> None:
+    from neuroseed.io import save_npy, write_text
+    from neuroseed.search import embed, read_sequences
+
+    records = read_sequences(args.fasta, trained.width)
+    start = time.perf_counter()
+    emb = embed(trained, [r.sequence for r in records], args.batch_size)
+    seconds = time.perf_counter() - start
+    save_npy(args.output, emb.astype(np.float32))
+    ids = args.output.removesuffix(".npy") + ".ids.txt"
+    write_text(ids, "".join(f"{r.id}\n" for r in records))
+    logging.info(
+        "%d sequences embedded in %.1f s (%d dimensions) -> %s, %s",
+        len(records),
+        seconds,
+        emb.shape[1],
+        args.output,
+        ids,
+    )
+
+
+def _search(args, trained) -> None:
+    from neuroseed.io import write_text
+    from neuroseed.search import embed, nearest, read_sequences
+
+    if args.k < 1 or args.rerank < 0:
+        raise NeuroseedError("-k must be at least 1 and --rerank at least 0")
+    refs = read_sequences(args.refs, trained.width)
+    queries = read_sequences(args.query, trained.width)
+    ref_seqs = [r.sequence for r in refs]
+    query_seqs = [r.sequence for r in queries]
+    start = time.perf_counter()
+    ref_emb = embed(trained, ref_seqs, args.batch_size)
+    query_emb = embed(trained, query_seqs, args.batch_size)
+    idx, est, exact = nearest(
+        trained, query_emb, ref_emb, args.k, query_seqs, ref_seqs, args.rerank, args.threads
+    )
+    seconds = time.perf_counter() - start
+    header = ["query", "rank", "reference", "estimated_ed"] + (["exact_ed"] if args.rerank else [])
+    lines = ["\t".join(header)]
+    for q, rec in enumerate(queries):
+        for rank, j in enumerate(idx[q]):
+            row = [rec.id, str(rank + 1), refs[j].id, f"{est[q, rank]:.1f}"]
+            if exact is not None:
+                row.append(str(int(exact[q, rank])))
+            lines.append("\t".join(row))
+    write_text(args.output, "\n".join(lines) + "\n")
+    logging.info(
+        "%d queries against %d references in %.1f s -> %s",
+        len(queries),
+        len(refs),
+        seconds,
+        args.output,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.INFO, format="neuroseed: %(message)s", stream=sys.stderr)
+    try:
+        from neuroseed.search import load_model
+        from neuroseed.training import configure_backend
+
+        configure_backend(args.threads, 0)
+        trained = load_model(args.model, args.length)
+        logging.info(
+            "model %s + %s, input %d nt, L = %d",
+            trained.model,
+            trained.distance,
+            trained.width,
+            trained.length,
+        )
+        (_embed if args.command == "embed" else _search)(args, trained)
+    except NeuroseedError as exc:
+        print(f"neuroseed {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
