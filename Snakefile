@@ -14,6 +14,8 @@ localrules:
     fig_rmse,
     fig_training_curves,
     fig_split_depth,
+    fig_retrieval,
+    fig_clustering,
 
 
 include: "rules/common.smk"
@@ -24,6 +26,7 @@ include: "rules/encoding.smk"
 include: "rules/edit_distance.smk"
 include: "rules/splits.smk"
 include: "rules/training.smk"
+include: "rules/evaluation.smk"
 include: "rules/figures.smk"
 
 
@@ -46,3 +49,13 @@ rule fig_training_curves:
 rule fig_split_depth:
     input:
         figure_paths("split_depth", "split_depth_relative", "split_depth_leakage"),
+
+
+rule fig_retrieval:
+    input:
+        figure_paths("retrieval"),
+
+
+rule fig_clustering:
+    input:
+        figure_paths("clustering"),

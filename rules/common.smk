@@ -131,11 +131,12 @@ def split_depth_leakage():
     ]
 
 
-def training_runs(suffix):
-    """One path per configured encoder x distance x seed, ending in ``suffix``."""
+def training_runs(suffix, stage="training"):
+    """One path per configured encoder x distance x seed under ``stage``, ending in ``suffix``."""
     return expand(
-        "results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/{suffix}",
+        "results/{dataset}/{stage}/{split}/{encoder}-{distance}/seed{seed}/{suffix}",
         dataset=DATASET,
+        stage=stage,
         split=split_name(),
         encoder=config["training"]["encoders"],
         distance=config["training"]["distances"],
@@ -165,6 +166,8 @@ def all_targets():
         f"results/{DATASET}/sequences/provenance.json",
         f"results/{DATASET}/splits/{split_name()}.leakage.tsv",
         *figure_paths("rmse"),
+        *figure_paths("retrieval"),
+        *figure_paths("clustering"),
     ]
     # the k-mer baseline has no epochs, hence no training curves
     if set(config["training"]["encoders"]) != {"kmer"}:

@@ -62,3 +62,41 @@ rule plot_split_depth:
         ),
     script:
         "../scripts/plot_split_depth.py"
+
+
+rule plot_retrieval:
+    input:
+        training_runs("retrieval.json", stage="evaluation"),
+    output:
+        pdf="results/{dataset}/figures/retrieval.pdf",
+        png="results/{dataset}/figures/retrieval.png",
+        table="results/{dataset}/tables/retrieval.tsv",
+    log:
+        "results/{dataset}/logs/plot_retrieval.log",
+    benchmark:
+        "results/{dataset}/benchmarks/plot_retrieval.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        title=lambda wildcards: f"{wildcards.dataset}: closest-string retrieval",
+    script:
+        "../scripts/plot_retrieval.py"
+
+
+rule plot_clustering:
+    input:
+        training_runs("clustering.tsv", stage="evaluation"),
+    output:
+        pdf="results/{dataset}/figures/clustering.pdf",
+        png="results/{dataset}/figures/clustering.png",
+        table="results/{dataset}/tables/clustering.tsv",
+    log:
+        "results/{dataset}/logs/plot_clustering.log",
+    benchmark:
+        "results/{dataset}/benchmarks/plot_clustering.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        title=lambda wildcards: f"{wildcards.dataset}: hierarchical clustering",
+    script:
+        "../scripts/plot_clustering.py"

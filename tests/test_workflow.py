@@ -60,6 +60,10 @@ def test_default_dry_run_lists_every_stage(tmp_path):
         "train_model",
         "plot_rmse",
         "plot_training_curves",
+        "evaluate_retrieval",
+        "evaluate_clustering",
+        "plot_retrieval",
+        "plot_clustering",
     ):
         assert rule in out, rule
     assert "results/gg2000/training/random-s1/cnn-hyperbolic/seed0/model.keras" in out
@@ -107,7 +111,15 @@ def test_tiny_run_artifacts_are_sane(tiny_run):
             )
             assert (run / "model.keras").stat().st_size > 0
             assert "val_rmse_pct" in (run / "history.tsv").read_text()
-    for name in ("rmse", "training_curves"):
+    for enc_name in ("linear", "cnn", "kmer"):
+        for dist in ("euclidean", "hyperbolic"):
+            ev = res / "evaluation" / "random-s1" / f"{enc_name}-{dist}" / "seed0"
+            r = json.loads((ev / "retrieval.json").read_text())
+            assert r["references"] == len(split["test"]) and r["queries"] == len(split["val"])
+            assert 0 <= r["top1"] <= r["top5"] <= r["top10"] <= 1
+            c = (ev / "clustering.tsv").read_text().splitlines()
+            assert c[0].startswith("linkage\tsequences") and len(c) == 5
+    for name in ("rmse", "training_curves", "retrieval", "clustering"):
         assert (res / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
         assert (res / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     assert len((res / "tables" / "rmse.tsv").read_text().splitlines()) == 7

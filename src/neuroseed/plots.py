@@ -241,3 +241,88 @@ def _depth_line(table: pd.DataFrame, y: str, ylabel: str, title: str, out: tuple
     ax.set_title(title)
     _save(fig, *out)
     plt.close(fig)
+
+
+def _run_of(path: str | Path) -> dict[str, object]:
+    """Encoder, distance and seed of ``.../<encoder>-<distance>/seed<N>/<file>``."""
+    p = Path(path)
+    encoder, distance = p.parts[-3].rsplit("-", 1)
+    return {"model": encoder, "distance": distance, "seed": int(p.parts[-2].removeprefix("seed"))}
+
+
+def collect_retrieval(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """One row per run and k: top-k accuracy of closest-string retrieval."""
+    rows = []
+    for path in paths:
+        r = json.loads(Path(path).read_text())
+        for key in sorted(k for k in r if k.startswith("top")):
+            rows.append(
+                {
+                    **_run_of(path),
+                    "k": int(key[3:]),
+                    "accuracy": r[key],
+                    "queries_scored": r["queries_scored"],
+                    "references": r["references"],
+                }
+            )
+    return pd.DataFrame(rows).sort_values(["model", "distance", "seed", "k"], ignore_index=True)
+
+
+def collect_clustering(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """One row per run and linkage method: % increase of Dasgupta's cost over exact ED."""
+    frames = [pd.read_csv(p, sep="\t").assign(**_run_of(p)) for p in paths]
+    cols = ["model", "distance", "seed", "linkage", "sequences", "increase_pct"]
+    cols += ["cost_embedding", "cost_exact"]
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+def _grouped_bars(table, y, col, ylabel, col_title, title, pdf, png):
+    plt, sns = _setup()
+    grid = sns.catplot(
+        data=table,
+        x="model",
+        y=y,
+        hue="distance",
+        col=col,
+        kind="bar",
+        errorbar="sd",
+        height=3.5,
+        aspect=1.1,
+    )
+    grid.set_axis_labels("encoder", ylabel)
+    grid.set_titles(col_title)
+    for ax in grid.axes.flat:
+        ax.tick_params(axis="x", rotation=30)
+    if title:
+        grid.figure.suptitle(title, y=1.03)
+    _save(grid.figure, pdf, png)
+    plt.close(grid.figure)
+
+
+def plot_retrieval(table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = "") -> None:
+    """Top-k accuracy of finding each query's true nearest reference, one panel per k."""
+    t = table.assign(accuracy=100 * table["accuracy"])
+    _grouped_bars(
+        t,
+        "accuracy",
+        "k",
+        "queries whose true nearest is found (%)",
+        "top-{col_name}",
+        title,
+        pdf,
+        png,
+    )
+
+
+def plot_clustering(table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = "") -> None:
+    """% increase of Dasgupta's cost over clustering on exact edit distances, per linkage."""
+    _grouped_bars(
+        table,
+        "increase_pct",
+        "linkage",
+        "Dasgupta cost increase over exact ED (%)",
+        "{col_name} linkage",
+        title,
+        pdf,
+        png,
+    )

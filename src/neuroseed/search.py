@@ -31,8 +31,8 @@ class Trained:
     model: str
 
 
-def load_model(path: str | Path, length: int | None = None) -> Trained:
-    """The encoder, distance head and normaliser of a trained ``model.keras``."""
+def load_siamese(path: str | Path):
+    """The shared encoder and the distance head of a trained ``model.keras``."""
     import keras
 
     from neuroseed.models import split_siamese
@@ -41,10 +41,16 @@ def load_model(path: str | Path, length: int | None = None) -> Trained:
     if not path.is_file():
         raise NeuroseedError(f"{path}: model file not found")
     try:
-        model = keras.models.load_model(path)
-        encoder, head = split_siamese(model)
+        return split_siamese(keras.models.load_model(path))
     except (ValueError, OSError, StopIteration) as exc:
         raise NeuroseedError(f"{path}: not a NeuroSEED model ({exc})") from None
+
+
+def load_model(path: str | Path, length: int | None = None) -> Trained:
+    """The encoder, distance head and normaliser of a trained ``model.keras``, for new
+    (unaligned) sequences."""
+    path = Path(path)
+    encoder, head = load_siamese(path)
     one_hot = [layer for layer in encoder.layers if layer.name == "one_hot"]
     if one_hot and one_hot[0].depth != 4:
         raise NeuroseedError(
@@ -93,15 +99,16 @@ def embed(trained: Trained, sequences: list[str], batch_size: int = 256) -> np.n
     return embed_codes(trained.encoder, codes, batch_size)
 
 
-def distances(trained: Trained, queries: np.ndarray, refs: np.ndarray) -> np.ndarray:
-    """Embedding distances ``(n_queries, n_refs)`` (the model's scale included), in blocks."""
+def distances(head, queries: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """Embedding distances ``(n_queries, n_refs)`` by a model's distance head (its scale
+    included), in blocks."""
     import keras
 
     block = int(np.clip(2**25 // max(1, len(refs) * refs.shape[1]), 1, 1024))
     out = np.empty((len(queries), len(refs)), dtype=np.float64)
     for start in range(0, len(queries), block):
         rows = queries[start : start + block]
-        d = trained.head(rows[:, None, :], refs[None, :, :])
+        d = head(rows[:, None, :], refs[None, :, :])
         out[start : start + len(rows)] = keras.ops.convert_to_numpy(d)
     return out
 
@@ -124,7 +131,7 @@ def nearest(
     """
     k = min(k, len(ref_emb))
     shortlist = min(max(k, rerank), len(ref_emb))
-    est = distances(trained, query_emb, ref_emb) * trained.length
+    est = distances(trained.head, query_emb, ref_emb) * trained.length
     idx = np.argpartition(est, shortlist - 1, axis=1)[:, :shortlist]
     order = np.argsort(np.take_along_axis(est, idx, 1), axis=1, kind="stable")
     idx = np.take_along_axis(idx, order, 1)
@@ -144,3 +151,33 @@ def nearest(
         exact = np.take_along_axis(exact, order, 1)[:, :k]
     idx = idx[:, :k]
     return idx, np.take_along_axis(est, idx, 1), exact
+
+
+@dataclass
+class Run:
+    """A trained run with the workflow artifacts it was trained on."""
+
+    encoder: object
+    head: object
+    codes: np.ndarray
+    distances: np.ndarray
+    parts: dict[str, np.ndarray]
+    length: int
+
+
+def load_run(model: str, encoded: str, distances_npy: str, split_json: str) -> Run:
+    from neuroseed.io import read_json
+    from neuroseed.splits import split_indices
+
+    encoder, head = load_siamese(model)
+    data = np.load(encoded)
+    ids = [str(i) for i in data["ids"]]
+    parts = split_indices(read_json(split_json), ids)
+    return Run(
+        encoder,
+        head,
+        data["codes"],
+        np.load(distances_npy, mmap_mode="r"),
+        parts,
+        int(data["padded_length"]),
+    )

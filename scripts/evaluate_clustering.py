@@ -1,0 +1,21 @@
+"""Hierarchical clustering from one trained model's embeddings (rule evaluate_clustering)."""
+
+from neuroseed import workflow
+
+
+def main(smk):
+    from neuroseed.clustering import run_stage
+    from neuroseed.training import configure_backend
+
+    configure_backend(smk.threads, 0)
+    run_stage(
+        smk.input.model,
+        smk.input.encoded,
+        smk.input.distances,
+        smk.input.split,
+        smk.output[0],
+        size=smk.params.size,
+    )
+
+
+workflow.run(main, snakemake)  # noqa: F821

@@ -1,0 +1,22 @@
+"""Closest-string retrieval with one trained model (rule evaluate_retrieval)."""
+
+from neuroseed import workflow
+
+
+def main(smk):
+    from neuroseed.retrieval import run_stage
+    from neuroseed.training import configure_backend
+
+    configure_backend(smk.threads, 0)
+    run_stage(
+        smk.input.model,
+        smk.input.encoded,
+        smk.input.distances,
+        smk.input.split,
+        smk.output[0],
+        references=smk.params.references,
+        queries=smk.params.queries,
+    )
+
+
+workflow.run(main, snakemake)  # noqa: F821
