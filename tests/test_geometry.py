@@ -85,3 +85,12 @@ def test_gradients_are_finite(name, where):
 def test_unknown_distance():
     with pytest.raises(ValueError, match="unknown distance"):
         geometry.get("chebyshev")
+
+
+@pytest.mark.parametrize("name", geometry.DISTANCES)
+def test_pairwise_fast_path_matches_the_reference(name, points):
+    u, v = points
+    got = geometry.pairwise(name, u, v)
+    want = geometry.reference(name, u[:, None, :], v[None, :, :])
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    assert np.allclose(np.diag(geometry.pairwise(name, u, u)), 0, atol=1e-6)

@@ -81,3 +81,28 @@ def reference(name: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         den = (1 - (u**2).sum(-1)) * (1 - (v**2).sum(-1))
         return np.arccosh(1 + num / den)
     raise ValueError(f"unknown distance '{name}'")
+
+
+def pairwise(name: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """All distances ``(len(u), len(v))`` in float64 numpy, through matrix products where the
+    formula allows (euclidean, square, cosine, hyperbolic): the fast path for many pairs."""
+    u = np.asarray(u, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    if name == "manhattan":
+        from scipy.spatial.distance import cdist
+
+        return cdist(u, v, "cityblock")
+    nu = (u**2).sum(-1)[:, None]
+    nv = (v**2).sum(-1)[None, :]
+    dot = u @ v.T
+    if name == "cosine":
+        return 1.0 - dot / np.sqrt(np.maximum(nu * nv, 1e-12))
+    sq = np.maximum(nu + nv - 2.0 * dot, 0.0)
+    if name == "square":
+        return sq
+    if name == "euclidean":
+        return np.sqrt(sq)
+    if name == "hyperbolic":
+        cu, cv = np.maximum(1.0 - nu, BALL_EPS), np.maximum(1.0 - nv, BALL_EPS)
+        return 2.0 * np.arcsinh(np.sqrt(sq / (cu * cv)))
+    raise ValueError(f"unknown distance '{name}' (choose from {DISTANCES})")

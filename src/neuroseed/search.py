@@ -100,17 +100,14 @@ def embed(trained: Trained, sequences: list[str], batch_size: int = 256) -> np.n
 
 
 def distances(head, queries: np.ndarray, refs: np.ndarray) -> np.ndarray:
-    """Embedding distances ``(n_queries, n_refs)`` by a model's distance head (its scale
-    included), in blocks."""
+    """Distances ``(n_queries, n_refs)`` by a model's distance head (its scale included), in
+    float64 through matrix products (:func:`neuroseed.geometry.pairwise`)."""
     import keras
 
-    block = int(np.clip(2**25 // max(1, len(refs) * refs.shape[1]), 1, 1024))
-    out = np.empty((len(queries), len(refs)), dtype=np.float64)
-    for start in range(0, len(queries), block):
-        rows = queries[start : start + block]
-        d = head(rows[:, None, :], refs[None, :, :])
-        out[start : start + len(rows)] = keras.ops.convert_to_numpy(d)
-    return out
+    from neuroseed.geometry import pairwise
+
+    scale = float(keras.ops.convert_to_numpy(head.scale)) if head.learn_scale else 1.0
+    return pairwise(head.distance, queries, refs) * scale
 
 
 def nearest(
