@@ -319,8 +319,11 @@ def train(
     ``length`` is the normaliser L of the targets ED/L; the model's input width is that of
     ``codes`` (wider than L for aligned input).
     """
+    import keras
+
     from neuroseed.models import split_siamese
 
+    keras.utils.set_random_seed(settings.seed)  # each run from its own seed, also in one process
     label = f"{settings.model}+{settings.distance}"
     fit = fit_kmer if settings.model == "kmer" else fit_siamese
     start = time.perf_counter()
