@@ -9,6 +9,9 @@ configfile: "config/config.yaml"
 validate(config, "config/schema.yaml")
 
 
+report: "report/workflow.rst"
+
+
 localrules:
     all,
     fig_rmse,
@@ -16,6 +19,12 @@ localrules:
     fig_split_depth,
     fig_retrieval,
     fig_clustering,
+    fig_distance_functions,
+    fig_rmse_table,
+    fig_embedding_dim,
+    fig_hparam_search,
+    fig_training_time,
+    paper,
 
 
 include: "rules/common.smk"
@@ -26,8 +35,11 @@ include: "rules/encoding.smk"
 include: "rules/edit_distance.smk"
 include: "rules/splits.smk"
 include: "rules/training.smk"
+include: "rules/embedding_dim.smk"
+include: "rules/hparam_search.smk"
 include: "rules/evaluation.smk"
 include: "rules/figures.smk"
+include: "rules/report.smk"
 
 
 rule all:
@@ -59,3 +71,43 @@ rule fig_retrieval:
 rule fig_clustering:
     input:
         figure_paths("clustering"),
+
+
+rule fig_distance_functions:
+    input:
+        figure_paths("training_curves"),
+        figure_paths("rmse"),
+
+
+rule fig_rmse_table:
+    input:
+        figure_paths("rmse_table"),
+
+
+rule fig_embedding_dim:
+    input:
+        figure_paths("embedding_dim"),
+
+
+rule fig_hparam_search:
+    input:
+        figure_paths("hparam_search"),
+        f"results/{DATASET}/hparam_search/best.yaml",
+
+
+rule fig_training_time:
+    input:
+        figure_paths("training_time"),
+
+
+rule paper:
+    input:
+        rules.all.input,
+        rules.fig_distance_functions.input,
+        rules.fig_rmse_table.input,
+        rules.fig_embedding_dim.input,
+        rules.fig_hparam_search.input,
+        rules.fig_training_time.input,
+        rules.fig_split_depth.input,
+        rules.fig_retrieval.input,
+        rules.fig_clustering.input,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 # The library's pure-Python config helpers, importable without installing the package.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from neuroseed.settings import settings_from_config
+from neuroseed.settings import search_settings, search_space, settings_from_config
 
 
 wildcard_constraints:
@@ -13,6 +13,7 @@ wildcard_constraints:
     distance="euclidean|manhattan|square|cosine|hyperbolic",
     split=r"file|random-s\d+|(distance|tree)-d\d+-s\d+",
     seed=r"\d+",
+    dim=r"\d+",
 
 
 DATASET = config["dataset"]
@@ -145,6 +146,18 @@ def training_runs(suffix, stage="training"):
     )
 
 
+def training_benchmarks():
+    """The ``benchmark:`` file of every configured training run (wall time, memory)."""
+    return expand(
+        "results/{dataset}/benchmarks/train_model/{split}/{encoder}-{distance}-seed{seed}.tsv",
+        dataset=DATASET,
+        split=split_name(),
+        encoder=config["training"]["encoders"],
+        distance=config["training"]["distances"],
+        seed=config["training"]["seeds"],
+    )
+
+
 def figure_paths(name, *extra_figures):
     """PDF and PNG of a figure (and of its companions) plus the table behind them."""
     return [
@@ -156,22 +169,61 @@ def figure_paths(name, *extra_figures):
 
 def train_settings(wildcards):
     """Everything that defines one training run; a change reruns only the runs it touches."""
-    return settings_from_config(
+    settings = settings_from_config(
         config, wildcards.encoder, wildcards.distance, int(wildcards.seed)
+    )
+    if hasattr(wildcards, "dim"):  # a run of the embedding-dimension sweep
+        settings["embedding_dim"] = int(wildcards.dim)
+    return settings
+
+
+def embedding_dim_runs():
+    e = config["embedding_dim_sweep"]
+    return expand(
+        "results/{dataset}/embedding_dim/{split}/{encoder}-{distance}/dim{dim}/seed{seed}/metrics.json",
+        dataset=DATASET,
+        split=split_name(),
+        encoder=e["encoder"],
+        distance=e["distances"],
+        dim=e["dims"],
+        seed=e["seeds"],
+    )
+
+
+def hparam_settings(wildcards):
+    return search_settings(config, wildcards.encoder, wildcards.distance)
+
+
+def hparam_space(wildcards):
+    return search_space(config, wildcards.encoder)
+
+
+def hparam_search_runs():
+    h = config["hparam_search"]
+    for encoder in h["encoders"]:
+        search_space(config, encoder)  # a bad search space fails before any job runs
+    return expand(
+        "results/{dataset}/hparam_search/{split}/{encoder}-{distance}/trials.tsv",
+        dataset=DATASET,
+        split=split_name(),
+        encoder=h["encoders"],
+        distance=h["distance"],
     )
 
 
 def all_targets():
     targets = [
         f"results/{DATASET}/sequences/provenance.json",
+        f"results/{DATASET}/config.yaml",
         f"results/{DATASET}/splits/{split_name()}.leakage.tsv",
         *figure_paths("rmse"),
+        *figure_paths("rmse_table"),
         *figure_paths("retrieval"),
         *figure_paths("clustering"),
     ]
     # the k-mer baseline has no epochs, hence no training curves
     if set(config["training"]["encoders"]) != {"kmer"}:
-        targets += figure_paths("training_curves")
+        targets += figure_paths("training_curves") + figure_paths("training_time")
     if has_tree():
         targets.append(f"results/{DATASET}/sequences/tree.nwk")
     return targets

@@ -3,7 +3,11 @@ rule plot_rmse:
         metrics=training_runs("metrics.json"),
     output:
         pdf="results/{dataset}/figures/rmse.pdf",
-        png="results/{dataset}/figures/rmse.png",
+        png=report(
+            "results/{dataset}/figures/rmse.png",
+            caption="../report/rmse.rst",
+            category="Accuracy",
+        ),
         table="results/{dataset}/tables/rmse.tsv",
     log:
         "results/{dataset}/logs/plot_rmse.log",
@@ -23,7 +27,11 @@ rule plot_training_curves:
         metrics=training_runs("metrics.json"),
     output:
         pdf="results/{dataset}/figures/training_curves.pdf",
-        png="results/{dataset}/figures/training_curves.png",
+        png=report(
+            "results/{dataset}/figures/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="Training",
+        ),
         table="results/{dataset}/tables/training_curves.tsv",
     log:
         "results/{dataset}/logs/plot_training_curves.log",
@@ -43,11 +51,23 @@ rule plot_split_depth:
         leakage=split_depth_leakage(),
     output:
         pdf="results/{dataset}/figures/split_depth.pdf",
-        png="results/{dataset}/figures/split_depth.png",
+        png=report(
+            "results/{dataset}/figures/split_depth.png",
+            caption="../report/split_depth.rst",
+            category="Split depth",
+        ),
         relative_pdf="results/{dataset}/figures/split_depth_relative.pdf",
-        relative_png="results/{dataset}/figures/split_depth_relative.png",
+        relative_png=report(
+            "results/{dataset}/figures/split_depth_relative.png",
+            caption="../report/split_depth_relative.rst",
+            category="Split depth",
+        ),
         leakage_pdf="results/{dataset}/figures/split_depth_leakage.pdf",
-        leakage_png="results/{dataset}/figures/split_depth_leakage.png",
+        leakage_png=report(
+            "results/{dataset}/figures/split_depth_leakage.png",
+            caption="../report/split_depth_leakage.rst",
+            category="Split depth",
+        ),
         table="results/{dataset}/tables/split_depth.tsv",
     log:
         "results/{dataset}/logs/plot_split_depth.log",
@@ -69,7 +89,11 @@ rule plot_retrieval:
         training_runs("retrieval.json", stage="evaluation"),
     output:
         pdf="results/{dataset}/figures/retrieval.pdf",
-        png="results/{dataset}/figures/retrieval.png",
+        png=report(
+            "results/{dataset}/figures/retrieval.png",
+            caption="../report/retrieval.rst",
+            category="Use of the embeddings",
+        ),
         table="results/{dataset}/tables/retrieval.tsv",
     log:
         "results/{dataset}/logs/plot_retrieval.log",
@@ -88,7 +112,11 @@ rule plot_clustering:
         training_runs("clustering.tsv", stage="evaluation"),
     output:
         pdf="results/{dataset}/figures/clustering.pdf",
-        png="results/{dataset}/figures/clustering.png",
+        png=report(
+            "results/{dataset}/figures/clustering.png",
+            caption="../report/clustering.rst",
+            category="Use of the embeddings",
+        ),
         table="results/{dataset}/tables/clustering.tsv",
     log:
         "results/{dataset}/logs/plot_clustering.log",
@@ -100,3 +128,104 @@ rule plot_clustering:
         title=lambda wildcards: f"{wildcards.dataset}: hierarchical clustering",
     script:
         "../scripts/plot_clustering.py"
+
+
+rule plot_rmse_table:
+    input:
+        metrics=training_runs("metrics.json"),
+    output:
+        pdf="results/{dataset}/figures/rmse_table.pdf",
+        png=report(
+            "results/{dataset}/figures/rmse_table.png",
+            caption="../report/rmse_table.rst",
+            category="Accuracy",
+        ),
+        table="results/{dataset}/tables/rmse_table.tsv",
+    log:
+        "results/{dataset}/logs/plot_rmse_table.log",
+    benchmark:
+        "results/{dataset}/benchmarks/plot_rmse_table.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        title=lambda wildcards: f"{wildcards.dataset}: test %RMSE, encoder x distance",
+    script:
+        "../scripts/plot_rmse_table.py"
+
+
+rule plot_training_time:
+    input:
+        metrics=training_runs("metrics.json"),
+        benchmarks=training_benchmarks(),
+    output:
+        pdf="results/{dataset}/figures/training_time.pdf",
+        png=report(
+            "results/{dataset}/figures/training_time.png",
+            caption="../report/training_time.rst",
+            category="Training",
+        ),
+        table="results/{dataset}/tables/training_time.tsv",
+    log:
+        "results/{dataset}/logs/plot_training_time.log",
+    benchmark:
+        "results/{dataset}/benchmarks/plot_training_time.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        title=lambda wildcards: f"{wildcards.dataset}: training time",
+    script:
+        "../scripts/plot_training_time.py"
+
+
+rule plot_embedding_dim:
+    input:
+        metrics=embedding_dim_runs(),
+    output:
+        pdf="results/{dataset}/figures/embedding_dim.pdf",
+        png=report(
+            "results/{dataset}/figures/embedding_dim.png",
+            caption="../report/embedding_dim.rst",
+            category="Embedding dimension",
+        ),
+        table="results/{dataset}/tables/embedding_dim.tsv",
+    log:
+        "results/{dataset}/logs/plot_embedding_dim.log",
+    benchmark:
+        "results/{dataset}/benchmarks/plot_embedding_dim.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        title=lambda wildcards: (
+            f"{wildcards.dataset}: {config['embedding_dim_sweep']['encoder']} encoder,"
+            " test %RMSE vs embedding dimension"
+        ),
+    script:
+        "../scripts/plot_embedding_dim.py"
+
+
+rule plot_hparam_search:
+    input:
+        trials=hparam_search_runs(),
+    output:
+        pdf="results/{dataset}/figures/hparam_search.pdf",
+        png=report(
+            "results/{dataset}/figures/hparam_search.png",
+            caption="../report/hparam_search.rst",
+            category="Hyperparameter search",
+        ),
+        table="results/{dataset}/tables/hparam_search.tsv",
+        best="results/{dataset}/hparam_search/best.yaml",
+    log:
+        "results/{dataset}/logs/plot_hparam_search.log",
+    benchmark:
+        "results/{dataset}/benchmarks/plot_hparam_search.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        title=lambda wildcards: (
+            f"{wildcards.dataset}: random search, {config['hparam_search']['trials']} trials"
+            f" per encoder ({config['hparam_search']['distance']})"
+        ),
+        config={"encoders": config["encoders"], "training": config["training"]},
+    script:
+        "../scripts/plot_hparam_search.py"

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.workflow
 
 
 def copy_workflow(dest: Path) -> Path:
-    for item in ("Snakefile", "rules", "scripts", "config", "envs", "profiles"):
+    for item in ("Snakefile", "rules", "scripts", "config", "envs", "profiles", "report"):
         src = ROOT / item
         if src.is_dir():
             shutil.copytree(src, dest / item)
@@ -315,3 +315,90 @@ def test_bad_encoder_settings_are_rejected(encoders):
     config["encoders"] = encoders
     with pytest.raises(Exception, match="Error validating config"):
         validate(config, str(ROOT / "config" / "schema.yaml"))
+
+
+PAPER_FIGURES = (
+    "rmse",
+    "training_curves",
+    "rmse_table",
+    "training_time",
+    "embedding_dim",
+    "hparam_search",
+    "split_depth",
+    "retrieval",
+    "clustering",
+)
+
+
+@pytest.fixture(scope="module")
+def paper_run(tiny_run):
+    """The paper target on the tiny config (reduced sweeps, 2 one-epoch search trials)."""
+    smk(tiny_run, "paper", "--configfile", "tiny.yaml")
+    return tiny_run
+
+
+def test_paper_target_builds_every_figure(paper_run):
+    import pandas as pd
+
+    res = paper_run / "results" / "tiny"
+    for name in PAPER_FIGURES:
+        assert (res / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG", name
+        assert (res / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF", name
+        assert len(pd.read_csv(res / "tables" / f"{name}.tsv", sep="\t")) > 0, name
+    table = pd.read_csv(res / "tables" / "rmse_table.tsv", sep="\t")
+    assert len(table) == 6  # linear, cnn, kmer x euclidean, hyperbolic
+    cnn_hyp = table.set_index(["model", "distance"]).loc[("cnn", "hyperbolic")]
+    assert cnn_hyp["published_qiita_rmse_pct"] == 1.56
+    assert table["mean_rmse_pct"].notna().all()
+    dims = pd.read_csv(res / "tables" / "embedding_dim.tsv", sep="\t")
+    assert sorted(dims["embedding_dim"].unique()) == [2, 16] and len(dims) == 4
+    times = pd.read_csv(res / "tables" / "training_time.tsv", sep="\t")
+    assert (times["wall_seconds"] > 0).all() and len(times) == 6
+    rerun = smk(paper_run, "paper", "-n", "--configfile", "tiny.yaml")
+    assert "Nothing to be done" in rerun.stdout + rerun.stderr
+
+
+def test_hparam_search_scores_trials_and_feeds_back(paper_run):
+    import pandas as pd
+    import yaml
+
+    res = paper_run / "results" / "tiny"
+    trials = pd.read_csv(res / "tables" / "hparam_search.tsv", sep="\t")
+    assert len(trials) == 4 and set(trials["model"]) == {"linear", "cnn"}
+    assert trials["val_rmse_pct"].notna().all()
+    best = yaml.safe_load((res / "hparam_search" / "best.yaml").read_text())
+    linear = best["encoders"]["linear"]
+    # the tiny config's linear learning rate is {default: 0.01, euclidean: 1e-4}
+    assert linear["learning_rate"]["default"] == 0.01
+    assert linear["learning_rate"]["euclidean"] == 0.0001
+    assert linear["learning_rate"]["hyperbolic"] in (0.001, 0.01)
+    assert best["encoders"]["cnn"]["batch_size"]["default"] == 128
+    # fed back, it retrains hyperbolic runs of the searched encoders only
+    shutil.copy(res / "hparam_search" / "best.yaml", paper_run / "best.yaml")
+    out = smk(paper_run, "-n", "--configfile", "tiny.yaml", "best.yaml").stdout
+    trained = {
+        line.split("/")[4] for line in out.splitlines() if "output: results/tiny/training" in line
+    }
+    assert trained <= {"linear-hyperbolic", "cnn-hyperbolic"} and trained, out
+
+
+def test_report_holds_every_figure_and_the_config(paper_run):
+    smk(paper_run, "paper", "--configfile", "tiny.yaml", "--report", "report.html")
+    html = (paper_run / "report.html").read_text()
+    assert len(html) > 100_000
+    for name in PAPER_FIGURES:
+        assert f"{name}.png" in html, name
+    assert "config.yaml" in html and "different dataset" in html
+
+
+def test_bad_search_space_fails_in_one_line(tiny_run):
+    (tiny_run / "space.yaml").write_text(
+        json.dumps({"hparam_search": {"space": {"linear": {"filters": [8, 16]}}}})
+    )
+    proc = smk(
+        tiny_run, "-n", "fig_hparam_search", "--configfile", "tiny.yaml", "space.yaml", check=False
+    )
+    assert proc.returncode != 0
+    assert "hparam_search.space.linear.filters: not a setting of encoder 'linear'" in (
+        proc.stdout + proc.stderr
+    )

@@ -41,6 +41,12 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
 
 
+def write_yaml(path: str | os.PathLike, obj: Any) -> None:
+    import yaml
+
+    write_text(path, yaml.safe_dump(obj, sort_keys=False))
+
+
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.integer):
         return int(obj)

@@ -326,3 +326,197 @@ def plot_clustering(table: pd.DataFrame, pdf: str | Path, png: str | Path, title
         pdf,
         png,
     )
+
+
+def summarize_rmse(table: pd.DataFrame) -> pd.DataFrame:
+    """Test %RMSE mean ± sd over seeds per encoder and distance, beside the paper's Qiita
+    numbers (a different dataset: a reference, not a target)."""
+    from neuroseed.published import qiita_rmse
+
+    g = table.groupby(["model", "distance"])["test_rmse_pct"]
+    out = g.agg(seeds="count", mean_rmse_pct="mean", sd_rmse_pct="std").reset_index()
+    out["sd_rmse_pct"] = out["sd_rmse_pct"].fillna(0.0)
+    out["constant_predictor_rmse_pct"] = (
+        table.groupby(["model", "distance"])["constant_predictor_test_rmse_pct"].mean().values
+    )
+    out["published_qiita_rmse_pct"] = [
+        qiita_rmse(m, d) for m, d in zip(out["model"], out["distance"], strict=True)
+    ]
+    return out
+
+
+def plot_rmse_table(
+    summary: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = ""
+) -> None:
+    """Heatmaps of test %RMSE (mean ± sd over seeds) beside the paper's published Qiita table."""
+    import numpy as np
+
+    plt, sns = _setup()
+    mean = summary.pivot(index="model", columns="distance", values="mean_rmse_pct")
+    sd = summary.pivot(index="model", columns="distance", values="sd_rmse_pct")
+    n = summary.pivot(index="model", columns="distance", values="seeds")
+    published = summary.pivot(index="model", columns="distance", values="published_qiita_rmse_pct")
+    published = published.astype(float)
+    ours_text = mean.map(lambda v: "" if np.isnan(v) else f"{v:.2f}") + (
+        sd.where(n > 1).map(lambda v: "" if np.isnan(v) else f"\n±{v:.2f}")
+    )
+    pub_text = published.map(lambda v: "n/a" if np.isnan(v) else f"{v:.2f}")
+    width = 2.0 + 1.1 * mean.shape[1]
+    fig, axes = plt.subplots(1, 2, figsize=(2 * width, 1.5 + 0.8 * mean.shape[0]))
+    vmax = np.nanmax([mean.to_numpy().max(), np.nanmax(published.to_numpy(), initial=0)])
+    panels = [
+        (mean, ours_text, f"this workflow (mean ± sd over {int(n.max().max())} seed(s))"),
+        (published, pub_text, "published, Qiita 16S V4 (different dataset)"),
+    ]
+    for ax, (values, text, label) in zip(axes, panels, strict=True):
+        sns.heatmap(
+            values,
+            annot=text.to_numpy(),
+            fmt="",
+            cmap="viridis_r",
+            vmin=0,
+            vmax=vmax,
+            cbar_kws={"label": "test %RMSE"},
+            ax=ax,
+        )
+        ax.set_title(label)
+        ax.set_xlabel("distance")
+        ax.set_ylabel("encoder")
+    if title:
+        fig.suptitle(title, y=1.02)
+    _save(fig, pdf, png)
+    plt.close(fig)
+
+
+def collect_training_time(
+    metrics: Sequence[str | Path], benchmarks: Sequence[str | Path]
+) -> pd.DataFrame:
+    """Wall time (the rule's ``benchmark:`` file) and training throughput per run, beside the
+    original code's seconds per epoch on gg2000 where a peer measured them."""
+    from neuroseed.published import peer_epoch_seconds
+
+    rows = []
+    for met_path, bench_path in zip(metrics, benchmarks, strict=True):
+        m = json.loads(Path(met_path).read_text())
+        bench = pd.read_csv(bench_path, sep="\t")
+        epochs = m["epochs_run"] if m["model"] != "kmer" else 0
+        rows.append(
+            {
+                "model": m["model"],
+                "distance": m["distance"],
+                "seed": m["seed"],
+                "wall_seconds": float(bench["s"].iloc[0]),
+                "max_rss_mb": float(bench["max_rss"].iloc[0]),
+                "train_seconds": m["train_seconds"],
+                "epochs_run": epochs,
+                "seconds_per_epoch": m["train_seconds"] / epochs if epochs else float("nan"),
+                "train_pairs_per_second": m["train_pairs_per_second"],
+                "original_code_seconds_per_epoch_gg2000": peer_epoch_seconds(
+                    m["model"], m["distance"]
+                ),
+            }
+        )
+    return pd.DataFrame(rows).sort_values(["model", "distance", "seed"], ignore_index=True)
+
+
+def plot_training_time(
+    table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = ""
+) -> None:
+    """Wall time per training job and seconds per epoch, with the original code's seconds per
+    epoch on gg2000 (2 CPU cores) as a labelled reference."""
+    plt, sns = _setup()
+    t = table.assign(
+        run=table["model"] + "\n" + table["distance"], wall_minutes=table["wall_seconds"] / 60
+    )
+    per_epoch = t.dropna(subset=["seconds_per_epoch"])
+    ref = (
+        per_epoch.groupby("run", sort=False)["original_code_seconds_per_epoch_gg2000"]
+        .first()
+        .dropna()
+    )
+    fig, axes = plt.subplots(1, 2, figsize=(4 + 1.6 * t["run"].nunique(), 4.5))
+    sns.barplot(data=t, x="run", y="wall_minutes", ax=axes[0], errorbar="sd", color="C0")
+    axes[0].set_ylabel("wall time per training job (min)")
+    axes[0].set_title("training job wall time (rule benchmark)")
+    if not per_epoch.empty:
+        long = per_epoch[["run", "seconds_per_epoch"]].assign(source="this workflow")
+        long = pd.concat(
+            [
+                long,
+                pd.DataFrame(
+                    {
+                        "run": ref.index,
+                        "seconds_per_epoch": ref.values,
+                        "source": "original code (peer, gg2000, 2 CPU cores)",
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+        sns.barplot(
+            data=long, x="run", y="seconds_per_epoch", hue="source", ax=axes[1], errorbar="sd"
+        )
+        axes[1].legend(title="", frameon=False, fontsize=8)
+    axes[1].set_ylabel("seconds per epoch")
+    axes[1].set_title("training epoch time")
+    for ax in axes:
+        ax.set_xlabel("encoder / distance")
+        ax.tick_params(axis="x", labelsize=8)
+    if title:
+        fig.suptitle(title, y=1.02)
+    _save(fig, pdf, png)
+    plt.close(fig)
+
+
+def plot_embedding_dim(
+    table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = ""
+) -> None:
+    """Test %RMSE against embedding dimension (log scale), one line per distance."""
+    plt, sns = _setup()
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    sns.lineplot(
+        data=table,
+        x="embedding_dim",
+        y="test_rmse_pct",
+        hue="distance",
+        style="distance",
+        markers=True,
+        dashes=False,
+        errorbar="sd",
+        ax=ax,
+    )
+    ax.set_xscale("log", base=2)
+    dims = sorted(table["embedding_dim"].unique())
+    ax.set_xticks(dims, [str(d) for d in dims])
+    ax.axhline(table["constant_predictor_test_rmse_pct"].mean(), ls="--", color="0.3", lw=1)
+    ax.set_xlabel("embedding dimension")
+    ax.set_ylabel("test %RMSE (100·RMSE of ED/L)")
+    ax.set_title(title)
+    ax.legend(title="distance (dashed: constant predictor)", frameon=False, fontsize=8)
+    _save(fig, pdf, png)
+    plt.close(fig)
+
+
+def plot_hparam_search(
+    table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = ""
+) -> None:
+    """Validation %RMSE of every trial, one panel per encoder; the best trial is marked and its
+    settings printed under the panel."""
+    plt, sns = _setup()
+    models = list(dict.fromkeys(table["model"]))
+    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 4.2), squeeze=False)
+    for ax, model in zip(axes[0], models, strict=True):
+        t = table[table["model"] == model].dropna(axis=1, how="all")
+        best = t.loc[t["val_rmse_pct"].idxmin()]
+        colors = ["C3" if i == best.name else "C0" for i in t.index]
+        ax.bar(t["trial"].astype(str), t["val_rmse_pct"], color=colors)
+        ax.set_title(f"encoder: {model}")
+        ax.set_xlabel("trial")
+        ax.set_ylabel("validation %RMSE (best epoch)")
+        names = [c for c in t.columns if c not in ("model", "distance", "trial", "val_rmse_pct")]
+        text = "best: " + ", ".join(f"{n}={best[n]:g}" for n in names)
+        ax.text(0.0, -0.22, text, transform=ax.transAxes, fontsize=8, va="top", wrap=True)
+    if title:
+        fig.suptitle(title, y=1.02)
+    _save(fig, pdf, png)
+    plt.close(fig)

@@ -24,7 +24,7 @@ def settings_from_config(config: dict, encoder: str, distance: str, seed: int) -
         "distance": distance,
         "seed": seed,
         "embedding_dim": t["embedding_dim"],
-        "batch_size": t["batch_size"],
+        "batch_size": hparams.pop("batch_size", t["batch_size"]),
         "partners": t["partners"],
         "patience": t["patience"],
         # kmer is fitted in closed form: no epochs, no optimiser
@@ -34,3 +34,34 @@ def settings_from_config(config: dict, encoder: str, distance: str, seed: int) -
         "clipnorm": hparams.pop("clipnorm", 0.0),
         "hparams": hparams,
     }
+
+
+def search_space(config: dict, encoder: str) -> dict[str, list]:
+    """``hparam_search.space.<encoder>``, checked: every searched setting is one the encoder
+    has (or ``batch_size``) and lists values of one type."""
+    space = config["hparam_search"]["space"].get(encoder)
+    if not space:
+        raise ValueError(f"hparam_search.space.{encoder}: no search space for encoder '{encoder}'")
+    if encoder == "kmer":
+        raise ValueError("hparam_search.space.kmer: the k-mer baseline is not trained")
+    known = set(config["encoders"][encoder]) | {"batch_size"}
+    for name, values in space.items():
+        if name not in known:
+            raise ValueError(
+                f"hparam_search.space.{encoder}.{name}: not a setting of encoder '{encoder}' "
+                f"(choose from {', '.join(sorted(known))})"
+            )
+        if len({type(v) for v in values}) != 1:
+            raise ValueError(
+                f"hparam_search.space.{encoder}.{name}: values must all be of one type"
+            )
+    return space
+
+
+def search_settings(config: dict, encoder: str, distance: str) -> dict[str, Any]:
+    """The base training settings of a hyperparameter search (trials change searched values)."""
+    settings = settings_from_config(config, encoder, distance, config["hparam_search"]["seed"])
+    epochs = config["hparam_search"]["epochs"]
+    if epochs:
+        settings["epochs"] = epochs
+    return settings

@@ -373,6 +373,26 @@ def train(
     return model, history, metrics
 
 
+def load_inputs(
+    encoded: str, distances_npy: str, split_json: str
+) -> tuple[np.ndarray, int, np.ndarray, dict[str, np.ndarray], int]:
+    """Codes, padded length L, edit distances, split parts and alphabet size of one dataset."""
+    from neuroseed.io import read_json
+    from neuroseed.splits import split_indices
+
+    data = np.load(encoded)
+    ids = [str(i) for i in data["ids"]]
+    codes, length = data["codes"], int(data["padded_length"])
+    distances = np.load(distances_npy, mmap_mode="r")
+    if distances.shape != (len(ids), len(ids)):
+        raise NeuroseedError(
+            f"{distances_npy}: matrix shape {distances.shape} does not match {len(ids)} sequences"
+        )
+    parts = split_indices(read_json(split_json), ids)
+    alphabet = int(data["alphabet_size"]) if "alphabet_size" in data else 4
+    return codes, length, np.asarray(distances), parts, alphabet
+
+
 def run_stage(
     settings: TrainSettings,
     encoded: str,
@@ -384,21 +404,10 @@ def run_stage(
     threads: int = 1,
 ) -> None:
     """The ``training`` stage: load artifacts, train, save model, history and metrics atomically."""
-    from neuroseed.io import atomic_path, read_json, write_json
-    from neuroseed.splits import split_indices
+    from neuroseed.io import atomic_path, write_json
 
     info = configure_backend(threads, settings.seed)
-    data = np.load(encoded)
-    ids = [str(i) for i in data["ids"]]
-    codes, length = data["codes"], int(data["padded_length"])
-    distances = np.load(distances_npy, mmap_mode="r")
-    if distances.shape != (len(ids), len(ids)):
-        raise NeuroseedError(
-            f"{distances_npy}: matrix shape {distances.shape} does not match {len(ids)} sequences"
-        )
-    distances = np.asarray(distances)
-    parts = split_indices(read_json(split_json), ids)
-    alphabet = int(data["alphabet_size"]) if "alphabet_size" in data else 4
+    codes, length, distances, parts, alphabet = load_inputs(encoded, distances_npy, split_json)
     model, history, metrics = train(
         settings, codes, distances, parts, length, alphabet_size=alphabet
     )

@@ -1,0 +1,18 @@
+rule save_config:
+    output:
+        report(
+            "results/{dataset}/config.yaml",
+            caption="../report/config.rst",
+            category="Configuration",
+        ),
+    log:
+        "results/{dataset}/logs/save_config.log",
+    benchmark:
+        "results/{dataset}/benchmarks/save_config.tsv"
+    conda:
+        "../envs/neuroseed.yaml"
+    params:
+        # the whole validated config: any change rewrites the record
+        config=config,
+    script:
+        "../scripts/save_config.py"

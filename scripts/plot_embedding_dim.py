@@ -1,0 +1,12 @@
+"""Test %RMSE vs embedding dimension per distance (rule plot_embedding_dim)."""
+
+from neuroseed import plots, workflow
+
+
+def main(smk):
+    table = plots.collect_metrics(smk.input.metrics)
+    table.to_csv(smk.output.table, sep="\t", index=False, float_format="%.4f")
+    plots.plot_embedding_dim(table, smk.output.pdf, smk.output.png, title=smk.params.title)
+
+
+workflow.run(main, snakemake)  # noqa: F821

@@ -1,0 +1,12 @@
+"""Test %RMSE mean ± sd per encoder x distance beside the published table (rule plot_rmse_table)."""
+
+from neuroseed import plots, workflow
+
+
+def main(smk):
+    summary = plots.summarize_rmse(plots.collect_metrics(smk.input.metrics))
+    summary.to_csv(smk.output.table, sep="\t", index=False, float_format="%.4f")
+    plots.plot_rmse_table(summary, smk.output.pdf, smk.output.png, title=smk.params.title)
+
+
+workflow.run(main, snakemake)  # noqa: F821

@@ -1,0 +1,130 @@
+"""Random hyperparameter search: trial settings, scoring on validation, resuming, feed-back."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from test_models import toy_data
+
+from neuroseed import hparam_search, training
+from neuroseed.hparam_search import apply_trial, best_settings, search
+from neuroseed.settings import search_settings, search_space, settings_from_config
+from neuroseed.training import TrainSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_config():
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    validate(config, str(ROOT / "config" / "schema.yaml"))
+    return config
+
+
+def test_trial_values_go_to_training_fields_or_encoder_settings():
+    base = TrainSettings(model="cnn", distance="hyperbolic", hparams={"channels": 32, "layers": 4})
+    s = apply_trial(base, {"learning_rate": 0.003, "batch_size": 64, "channels": 16})
+    assert (s.learning_rate, s.batch_size) == (0.003, 64)
+    assert s.hparams == {"channels": 16, "layers": 4}
+    assert base.hparams["channels"] == 32  # the base is not changed
+
+
+def test_search_space_is_checked_against_the_encoder():
+    config = default_config()
+    assert set(search_space(config, "cnn")) == {
+        "learning_rate",
+        "channels",
+        "kernel_size",
+        "batch_size",
+    }
+    config["hparam_search"]["space"]["linear"]["filters"] = [8]
+    with pytest.raises(ValueError, match="hparam_search.space.linear.filters: not a setting"):
+        search_space(config, "linear")
+    config["hparam_search"]["space"]["mlp"]["hidden_units"] = [64, 0.5]
+    with pytest.raises(ValueError, match="one type"):
+        search_space(config, "mlp")
+    with pytest.raises(ValueError, match="no search space"):
+        search_space(config, "gru")
+
+
+def test_search_settings_use_the_search_epochs_and_seed():
+    config = default_config()
+    config["hparam_search"].update(epochs=3, seed=4)
+    s = search_settings(config, "linear", "hyperbolic")
+    assert (s["epochs"], s["seed"], s["weight_decay"]) == (3, 4, 0.3)
+    config["hparam_search"]["epochs"] = None
+    assert search_settings(config, "linear", "hyperbolic")["epochs"] == 20
+
+
+def test_per_encoder_batch_size_overrides_the_training_one():
+    config = default_config()
+    assert settings_from_config(config, "mlp", "cosine", 0)["batch_size"] == 128
+    config["encoders"]["mlp"]["batch_size"] = {"default": 128, "cosine": 64}
+    assert settings_from_config(config, "mlp", "cosine", 0)["batch_size"] == 64
+    assert "batch_size" not in settings_from_config(config, "mlp", "cosine", 0)["hparams"]
+
+
+def test_best_settings_change_only_the_searched_distance():
+    config = default_config()
+    trials = pd.DataFrame(
+        {
+            "model": ["linear"] * 3,
+            "distance": ["hyperbolic"] * 3,
+            "trial": [0, 1, 2],
+            "learning_rate": [0.001, 0.03, 0.01],
+            "batch_size": [64, 256, 128],
+            "val_rmse_pct": [3.0, 2.5, float("nan")],
+        }
+    )
+    other = {"model": "cnn", "distance": "hyperbolic", "trial": 0, "channels": 16}
+    trials = pd.concat([trials, pd.DataFrame([{**other, "val_rmse_pct": 2.0}])])
+    fragment = best_settings(trials, config)["encoders"]
+    assert fragment["cnn"] == {"channels": {"default": 32, "hyperbolic": 16}}
+    best = fragment["linear"]
+    assert best["learning_rate"] == {"default": 0.01, "euclidean": 0.0001, "hyperbolic": 0.03}
+    assert best["batch_size"] == {"default": 128, "hyperbolic": 256}
+    config["encoders"]["linear"].update(best)
+    for distance, lr, batch in [("hyperbolic", 0.03, 256), ("euclidean", 0.0001, 128)]:
+        s = settings_from_config(config, "linear", distance, 0)
+        assert (s["learning_rate"], s["batch_size"]) == (lr, batch)
+
+
+def test_search_scores_on_validation_and_resumes(tmp_path, monkeypatch):
+    codes, d, parts, length = toy_data()
+    settings = TrainSettings(
+        model="linear", distance="hyperbolic", embedding_dim=8, epochs=2, partners=3, seed=1
+    )
+    space = {"learning_rate": [0.001, 0.01, 0.1], "batch_size": [8, 16]}
+    seen = []
+    fit = training.fit_siamese
+
+    def spy(trial_settings, codes, distances, fit_parts, *args, **kwargs):
+        seen.append(fit_parts)
+        return fit(trial_settings, codes, distances, fit_parts, *args, **kwargs)
+
+    monkeypatch.setattr(training, "fit_siamese", spy)
+    table = search(settings, space, 3, codes, d, parts, length, tmp_path / "state")
+    assert len(table) == 3 and len(seen) == 3
+    assert table["val_rmse_pct"].map(math.isfinite).all()
+    assert set(table.columns) == {
+        "model",
+        "distance",
+        "trial",
+        "learning_rate",
+        "batch_size",
+        "val_rmse_pct",
+    }
+    assert all(len(p["test"]) == 0 for p in seen)  # trials never see the test part
+    assert np.array_equal(seen[0]["val"], parts["val"])
+    again = search(settings, space, 3, codes, d, parts, length, tmp_path / "state")
+    assert len(seen) == 3  # finished trials are not rerun
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_state_key_changes_with_the_space():
+    s = TrainSettings(model="linear", distance="cosine")
+    assert hparam_search.state_key(s, {"a": [1]}, 2) != hparam_search.state_key(s, {"a": [2]}, 2)
