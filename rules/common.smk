@@ -146,6 +146,16 @@ def training_runs(suffix, stage="training"):
     )
 
 
+def is_gg2000():
+    """The gg2000 benchmark (draw and split), where the peer's timings of the original code apply."""
+    src, split = config["source"], config["split"]
+    return (
+        (src["type"], src["n_sequences"], src["seed"]) == ("greengenes", 2000, 0)
+        and (split["method"], split["seed"], split["file"]) == ("random", 1, None)
+        and (split["val_fraction"], split["test_fraction"]) == (0.1, 0.2)
+    )
+
+
 def training_benchmarks():
     """The ``benchmark:`` file of every configured training run (wall time, memory)."""
     return expand(

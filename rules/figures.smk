@@ -173,6 +173,7 @@ rule plot_training_time:
         "../envs/neuroseed.yaml"
     params:
         title=lambda wildcards: f"{wildcards.dataset}: training time",
+        reference=is_gg2000(),
     script:
         "../scripts/plot_training_time.py"
 

@@ -6,7 +6,13 @@ from neuroseed import plots, workflow
 def main(smk):
     table = plots.collect_training_time(smk.input.metrics, smk.input.benchmarks)
     table.to_csv(smk.output.table, sep="\t", index=False, float_format="%.4f")
-    plots.plot_training_time(table, smk.output.pdf, smk.output.png, title=smk.params.title)
+    plots.plot_training_time(
+        table,
+        smk.output.pdf,
+        smk.output.png,
+        title=smk.params.title,
+        reference=smk.params.reference,
+    )
 
 
 workflow.run(main, snakemake)  # noqa: F821

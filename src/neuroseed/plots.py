@@ -368,7 +368,7 @@ def plot_rmse_table(
         (mean, ours_text, f"this workflow (mean ± sd over {int(n.max().max())} seed(s))"),
         (published, pub_text, "published, Qiita 16S V4 (different dataset)"),
     ]
-    for ax, (values, text, label) in zip(axes, panels, strict=True):
+    for i, (ax, (values, text, label)) in enumerate(zip(axes, panels, strict=True)):
         sns.heatmap(
             values,
             annot=text.to_numpy(),
@@ -376,12 +376,21 @@ def plot_rmse_table(
             cmap="viridis_r",
             vmin=0,
             vmax=vmax,
+            cbar=i == 1,  # one colour scale for both panels
             cbar_kws={"label": "test %RMSE"},
             ax=ax,
         )
         ax.set_title(label)
         ax.set_xlabel("distance")
         ax.set_ylabel("encoder")
+    axes[1].annotate(
+        "blank: not in the published table",
+        (0, -0.2),
+        xycoords="axes fraction",
+        fontsize=8,
+        color="0.3",
+    )
+    fig.subplots_adjust(wspace=0.35)
     if title:
         fig.suptitle(title, y=1.02)
     _save(fig, pdf, png)
@@ -420,39 +429,35 @@ def collect_training_time(
 
 
 def plot_training_time(
-    table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = ""
+    table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = "", reference: bool = True
 ) -> None:
-    """Wall time per training job and seconds per epoch, with the original code's seconds per
-    epoch on gg2000 (2 CPU cores) as a labelled reference."""
+    """Wall time per training job and seconds per epoch; with ``reference`` (gg2000 only), the
+    original code's seconds per epoch on gg2000 (2 CPU cores) beside ours."""
     plt, sns = _setup()
     t = table.assign(
         run=table["model"] + "\n" + table["distance"], wall_minutes=table["wall_seconds"] / 60
     )
     per_epoch = t.dropna(subset=["seconds_per_epoch"])
-    ref = (
-        per_epoch.groupby("run", sort=False)["original_code_seconds_per_epoch_gg2000"]
-        .first()
-        .dropna()
-    )
+    long = per_epoch[["run", "seconds_per_epoch"]].assign(source="this workflow")
+    if reference:
+        ref = (
+            per_epoch.groupby("run", sort=False)["original_code_seconds_per_epoch_gg2000"]
+            .first()
+            .dropna()
+        )
+        peer = pd.DataFrame(
+            {
+                "run": ref.index,
+                "seconds_per_epoch": ref.values,
+                "source": "original code (peer, gg2000, 2 CPU cores)",
+            }
+        )
+        long = pd.concat([long, peer], ignore_index=True)
     fig, axes = plt.subplots(1, 2, figsize=(4 + 1.6 * t["run"].nunique(), 4.5))
     sns.barplot(data=t, x="run", y="wall_minutes", ax=axes[0], errorbar="sd", color="C0")
     axes[0].set_ylabel("wall time per training job (min)")
     axes[0].set_title("training job wall time (rule benchmark)")
-    if not per_epoch.empty:
-        long = per_epoch[["run", "seconds_per_epoch"]].assign(source="this workflow")
-        long = pd.concat(
-            [
-                long,
-                pd.DataFrame(
-                    {
-                        "run": ref.index,
-                        "seconds_per_epoch": ref.values,
-                        "source": "original code (peer, gg2000, 2 CPU cores)",
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
+    if not long.empty:
         sns.barplot(
             data=long, x="run", y="seconds_per_epoch", hue="source", ax=axes[1], errorbar="sd"
         )
@@ -492,7 +497,9 @@ def plot_embedding_dim(
     ax.set_xlabel("embedding dimension")
     ax.set_ylabel("test %RMSE (100·RMSE of ED/L)")
     ax.set_title(title)
-    ax.legend(title="distance (dashed: constant predictor)", frameon=False, fontsize=8)
+    ax.legend(
+        title="distance (dashed: constant predictor)", frameon=False, fontsize=8, title_fontsize=9
+    )
     _save(fig, pdf, png)
     plt.close(fig)
 
@@ -504,18 +511,21 @@ def plot_hparam_search(
     settings printed under the panel."""
     plt, sns = _setup()
     models = list(dict.fromkeys(table["model"]))
-    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 4.2), squeeze=False)
     for ax, model in zip(axes[0], models, strict=True):
         t = table[table["model"] == model].dropna(axis=1, how="all")
         best = t.loc[t["val_rmse_pct"].idxmin()]
-        colors = ["C3" if i == best.name else "C0" for i in t.index]
-        ax.bar(t["trial"].astype(str), t["val_rmse_pct"], color=colors)
+        ax.plot(t["trial"], t["val_rmse_pct"], "o", color="C0", label="trial")
+        ax.plot(best["trial"], best["val_rmse_pct"], "o", color="C3", ms=10, label="best")
+        ax.set_xticks(t["trial"])
+        ax.legend(frameon=False, fontsize=8)
         ax.set_title(f"encoder: {model}")
         ax.set_xlabel("trial")
         ax.set_ylabel("validation %RMSE (best epoch)")
         names = [c for c in t.columns if c not in ("model", "distance", "trial", "val_rmse_pct")]
-        text = "best: " + ", ".join(f"{n}={best[n]:g}" for n in names)
-        ax.text(0.0, -0.22, text, transform=ax.transAxes, fontsize=8, va="top", wrap=True)
+        text = "best:\n" + "\n".join(f"  {n} = {best[n]:g}" for n in names)
+        ax.text(0.0, -0.2, text, transform=ax.transAxes, fontsize=8, va="top")
+    fig.subplots_adjust(wspace=0.45)
     if title:
         fig.suptitle(title, y=1.02)
     _save(fig, pdf, png)
