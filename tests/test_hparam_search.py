@@ -84,6 +84,7 @@ def test_best_settings_change_only_the_searched_distance():
     trials = pd.concat([trials, pd.DataFrame([{**other, "val_rmse_pct": 2.0}])])
     fragment = best_settings(trials, config)["encoders"]
     assert fragment["cnn"] == {"channels": {"default": 32, "hyperbolic": 16}}
+    assert isinstance(fragment["cnn"]["channels"]["hyperbolic"], int)
     best = fragment["linear"]
     assert best["learning_rate"] == {"default": 0.01, "euclidean": 0.0001, "hyperbolic": 0.03}
     assert best["batch_size"] == {"default": 128, "hyperbolic": 256}

@@ -135,6 +135,8 @@ def best_settings(trials: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any
         for name in group.columns.drop(["model", "distance", "trial", OBJECTIVE]):
             value = best[name]
             value = value.item() if hasattr(value, "item") else value
+            if isinstance(value, float) and group[name].map(float.is_integer).all():
+                value = int(value)  # an integer setting read back as float next to NaN
             previous = configured.get(name, config["training"].get(name))
             rest = previous if isinstance(previous, dict) else {}
             section[name] = {**rest, "default": for_distance(previous, "default"), distance: value}
