@@ -132,16 +132,24 @@ def split_depth_leakage():
     ]
 
 
-def training_runs(suffix, stage="training"):
-    """One path per configured encoder x distance x seed under ``stage``, ending in ``suffix``."""
+def training_grid(pattern, **fields):
+    """``pattern`` expanded over every configured encoder x distance x seed."""
     return expand(
-        "results/{dataset}/{stage}/{split}/{encoder}-{distance}/seed{seed}/{suffix}",
+        pattern,
         dataset=DATASET,
-        stage=stage,
         split=split_name(),
         encoder=config["training"]["encoders"],
         distance=config["training"]["distances"],
         seed=config["training"]["seeds"],
+        **fields,
+    )
+
+
+def training_runs(suffix, stage="training"):
+    """One path per configured encoder x distance x seed under ``stage``, ending in ``suffix``."""
+    return training_grid(
+        "results/{dataset}/{stage}/{split}/{encoder}-{distance}/seed{seed}/{suffix}",
+        stage=stage,
         suffix=suffix,
     )
 
@@ -158,13 +166,8 @@ def is_gg2000():
 
 def training_benchmarks():
     """The ``benchmark:`` file of every configured training run (wall time, memory)."""
-    return expand(
-        "results/{dataset}/benchmarks/train_model/{split}/{encoder}-{distance}-seed{seed}.tsv",
-        dataset=DATASET,
-        split=split_name(),
-        encoder=config["training"]["encoders"],
-        distance=config["training"]["distances"],
-        seed=config["training"]["seeds"],
+    return training_grid(
+        "results/{dataset}/benchmarks/train_model/{split}/{encoder}-{distance}-seed{seed}.tsv"
     )
 
 

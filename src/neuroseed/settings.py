@@ -42,8 +42,6 @@ def search_space(config: dict, encoder: str) -> dict[str, list]:
     space = config["hparam_search"]["space"].get(encoder)
     if not space:
         raise ValueError(f"hparam_search.space.{encoder}: no search space for encoder '{encoder}'")
-    if encoder == "kmer":
-        raise ValueError("hparam_search.space.kmer: the k-mer baseline is not trained")
     known = set(config["encoders"][encoder]) | {"batch_size"}
     for name, values in space.items():
         if name not in known:
