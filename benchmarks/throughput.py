@@ -2,6 +2,7 @@
 
     python benchmarks/throughput.py --threads 2
     KERAS_BACKEND=torch python benchmarks/throughput.py --encoders cnn gru   # other backends
+    python benchmarks/throughput.py --fasta results/gg2000/sequences/sequences.fasta
 
 For each encoder: Siamese training steps (batch 128, the default config's model settings,
 optimiser and targets ED/L) on pairs of the gg2000 sequences padded to the longest (2,033),
@@ -86,6 +87,11 @@ def measure(encoder, codes, batches, warmup, threads, distance, config):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--n", type=int, default=2000, help="Greengenes sequences (gg recipe, seed 0)")
+    p.add_argument(
+        "--fasta",
+        help="read the sequences from this FASTA instead (e.g. the workflow's "
+        "results/gg2000/sequences/sequences.fasta, where qiime-default-reference is absent)",
+    )
     p.add_argument("--encoders", nargs="+", default=list(TRAINED), choices=TRAINED)
     p.add_argument("--distance", default="hyperbolic")
     p.add_argument("--batches", type=int, default=30, help="timed batches per encoder")
@@ -99,7 +105,8 @@ def main(argv=None):
     from neuroseed.training import configure_backend
 
     config = load_config()
-    seqs = [r.sequence for r in load_records(greengenes_paths()[0], args.n, 0)]
+    source = args.fasta or greengenes_paths()[0]
+    seqs = [r.sequence for r in load_records(source, None if args.fasta else args.n, 0)]
     codes, _ = encode(seqs)
     batches = pair_batches(seqs, codes, args.warmup + args.batches, args.batch_size)
     info = configure_backend(args.threads, 0)
@@ -111,7 +118,7 @@ def main(argv=None):
     base = rows["linear"]
     print(
         f"\nKeras {keras.__version__}, backend {info['backend']} on {info['device']}, "
-        f"{args.threads} threads; {args.n} sequences padded to {codes.shape[1]}, "
+        f"{args.threads} threads; {len(seqs)} sequences padded to {codes.shape[1]}, "
         f"{args.distance} distance, batch {args.batch_size}, {args.batches} timed batches\n"
     )
     print("| encoder | training pairs/s | ÷ linear | embedding seqs/s | ÷ linear |")
