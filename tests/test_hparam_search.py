@@ -86,7 +86,10 @@ def test_best_settings_change_only_the_searched_distance():
     assert fragment["cnn"] == {"channels": {"default": 32, "hyperbolic": 16}}
     assert isinstance(fragment["cnn"]["channels"]["hyperbolic"], int)
     best = fragment["linear"]
-    assert best["learning_rate"] == {"default": 0.01, "euclidean": 0.0001, "hyperbolic": 0.03}
+    # the configured mapping is kept, only the searched distance's entry is set
+    configured = dict(config["encoders"]["linear"]["learning_rate"])
+    assert best["learning_rate"] == {**configured, "hyperbolic": 0.03}
+    assert configured["euclidean"] == 0.0001
     assert best["batch_size"] == {"default": 128, "hyperbolic": 256}
     config["encoders"]["linear"].update(best)
     for distance, lr, batch in [("hyperbolic", 0.03, 256), ("euclidean", 0.0001, 128)]:

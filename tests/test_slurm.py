@@ -55,7 +55,11 @@ def test_tiny_workflow_runs_through_slurm(cluster, tmp_path):
     work = copy_workflow(tmp_path)
     (work / "cpu.yaml").write_text(json.dumps({"training": {"gpu": 0}}))
     before = max((int(j.split()[0]) for j in slurm_job_names()), default=0)
-    proc = slurm_snakemake(work, "--configfile", "tiny.yaml", "cpu.yaml")
+    # the stages and every training run, not the evaluation jobs (CI time): 13 SLURM jobs
+    targets = [f"results/tiny/{p}" for p in ("figures/rmse.png", "figures/training_curves.pdf")]
+    proc = slurm_snakemake(
+        work, *targets, "results/tiny/sequences/tree.nwk", "--configfile", "tiny.yaml", "cpu.yaml"
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     res = work / "results" / "tiny"
     for path in (
@@ -69,7 +73,9 @@ def test_tiny_workflow_runs_through_slurm(cluster, tmp_path):
         assert (res / path).stat().st_size > 0, path
     # every job went through sbatch: SLURM knows them, and each left a SLURM log with its job id
     jobs = [j for j in slurm_job_names() if int(j.split()[0]) > before]
-    assert len(jobs) >= 11, jobs
+    steps = re.findall(r"(\d+) of (\d+) steps \(100%\) done", proc.stdout + proc.stderr)
+    assert steps, proc.stderr[-3000:]
+    assert len(jobs) == int(steps[-1][1]) >= 11, (steps[-1], jobs)
     assert all("COMPLETED" in j for j in jobs), jobs
     logs = list((work / ".snakemake" / "slurm_logs").rglob("*.log"))
     ids_in_logs = {m for p in logs for m in re.findall(r"(\d+)\.log$", p.name)}

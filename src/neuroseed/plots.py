@@ -476,8 +476,10 @@ def plot_training_time(
 def plot_embedding_dim(
     table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = ""
 ) -> None:
-    """Test %RMSE against embedding dimension (log scale), one line per distance."""
+    """Test %RMSE against embedding dimension (log scales), one line per distance."""
     plt, sns = _setup()
+    from matplotlib import ticker
+
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     sns.lineplot(
         data=table,
@@ -493,6 +495,11 @@ def plot_embedding_dim(
     ax.set_xscale("log", base=2)
     dims = sorted(table["embedding_dim"].unique())
     ax.set_xticks(dims, [str(d) for d in dims])
+    # geometries differ by an order of magnitude at small dimensions (or when one fails to learn)
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
+    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     ax.axhline(table["constant_predictor_test_rmse_pct"].mean(), ls="--", color="0.3", lw=1)
     ax.set_xlabel("embedding dimension")
     ax.set_ylabel("test %RMSE (100·RMSE of ED/L)")
