@@ -480,7 +480,7 @@ def plot_embedding_dim(
     plt, sns = _setup()
     from matplotlib import ticker
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
     sns.lineplot(
         data=table,
         x="embedding_dim",
@@ -505,7 +505,12 @@ def plot_embedding_dim(
     ax.set_ylabel("test %RMSE (100·RMSE of ED/L)")
     ax.set_title(title)
     ax.legend(
-        title="distance (dashed: constant predictor)", frameon=False, fontsize=8, title_fontsize=9
+        title="distance\n(dashed: constant\npredictor)",
+        frameon=False,
+        fontsize=8,
+        title_fontsize=9,
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
     )
     _save(fig, pdf, png)
     plt.close(fig)
