@@ -1,11 +1,24 @@
+import sys
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
+
+# The checkout's own library, also where another copy of neuroseed is installed.
+sys.path.insert(0, f"{workflow.basedir}/src")
+from neuroseed import NeuroseedError
+from neuroseed.config import check_config
 
 
 configfile: "config/config.yaml"
 
 
+# A bad config (NaN, unknown key, '..', missing file) ends in one line naming the key, before
+# any job; then Snakemake's validation fills in the schema's defaults.
+try:
+    check_config(config, f"{workflow.basedir}/config/schema.yaml")
+except NeuroseedError as exc:
+    sys.exit(str(exc))
 validate(config, "config/schema.yaml")
 
 

@@ -1,10 +1,14 @@
 import re
 import sys
-from pathlib import Path
 
-# The library's pure-Python config helpers, importable without installing the package.
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from neuroseed import NeuroseedError
+from neuroseed.artifacts import check_dataset_artifacts
+from neuroseed.config import canonical
 from neuroseed.settings import search_settings, search_space, settings_from_config
+from neuroseed.workflow import prefer_checkout
+
+# Job scripts import this checkout's library, as the Snakefile does.
+prefer_checkout(f"{workflow.basedir}/src")
 
 
 wildcard_constraints:
@@ -17,6 +21,13 @@ wildcard_constraints:
 
 
 DATASET = config["dataset"]
+
+# A damaged matrix or encoding (a truncated copy, a full disk) stops the run here, before any
+# job would delete the good models downstream of it.
+try:
+    check_dataset_artifacts(DATASET)
+except NeuroseedError as exc:
+    sys.exit(str(exc))
 
 
 def has_tree():
@@ -43,8 +54,8 @@ def patric_query(stage):
     """The PATRIC query keys a stage depends on: post-processing changes never refetch."""
     q = dict(config["source"].get("patric") or {})
     if stage == "fetch":
-        return {k: v for k, v in q.items() if k in PATRIC_FETCH_KEYS}
-    return q
+        q = {k: v for k, v in q.items() if k in PATRIC_FETCH_KEYS}
+    return canonical(q)
 
 
 def source_input(wildcards):
@@ -92,18 +103,31 @@ def tree_path(dataset):
 
 def split_options(wildcards):
     s = config["split"]
-    return {
-        **parse_split(wildcards.split),
-        "val_fraction": s["val_fraction"],
-        "test_fraction": s["test_fraction"],
-        "file": s["file"],
-    }
+    return canonical(
+        {
+            **parse_split(wildcards.split),
+            "val_fraction": s["val_fraction"],
+            "test_fraction": s["test_fraction"],
+        }
+    )
+
+
+def tree_input(wildcards):
+    """The user's tree is an input (editing it reruns the pruning); Greengenes' own tree is
+    package data."""
+    tree = config["source"]["tree"]
+    return {"tree": tree} if tree and config["source"]["type"] != "greengenes" else {}
 
 
 def split_input(wildcards):
+    """What a split reads; the user's split file is an input, so editing it reruns the split."""
     inputs = {"fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta"}
     method = parse_split(wildcards.split)["method"]
-    if method == "distance":
+    if method == "file":
+        inputs["file"] = config["split"]["file"]
+        # which ids the filters dropped, to say so when the file names one of them
+        inputs["provenance"] = f"results/{wildcards.dataset}/sequences/provenance.json"
+    elif method == "distance":
         inputs["distances"] = f"results/{wildcards.dataset}/edit_distance/distances.npy"
     elif method == "tree":
         inputs["tree"] = tree_path(wildcards.dataset)
@@ -187,7 +211,7 @@ def train_settings(wildcards):
     )
     if hasattr(wildcards, "dim"):  # a run of the embedding-dimension sweep
         settings["embedding_dim"] = int(wildcards.dim)
-    return settings
+    return canonical(settings)
 
 
 def embedding_dim_runs():
@@ -204,11 +228,11 @@ def embedding_dim_runs():
 
 
 def hparam_settings(wildcards):
-    return search_settings(config, wildcards.encoder, wildcards.distance)
+    return canonical(search_settings(config, wildcards.encoder, wildcards.distance))
 
 
 def hparam_space(wildcards):
-    return search_space(config, wildcards.encoder)
+    return canonical(search_space(config, wildcards.encoder))
 
 
 def hparam_search_runs():

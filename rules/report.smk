@@ -12,7 +12,7 @@ rule save_config:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        # the whole validated config: any change rewrites the record
-        config=config,
+        # the whole validated config: any change rewrites the record (not a new key order)
+        config=canonical(config),
     script:
         "../scripts/save_config.py"

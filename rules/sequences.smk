@@ -11,14 +11,15 @@ rule prepare_sequences:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        source=config["source"],
-        options=config["sequences"],
+        source=canonical(config["source"]),
+        options=canonical(config["sequences"]),
     script:
         "../scripts/prepare_sequences.py"
 
 
 rule prune_tree:
     input:
+        unpack(tree_input),
         fasta="results/{dataset}/sequences/sequences.fasta",
     output:
         tree="results/{dataset}/sequences/tree.nwk",
@@ -29,7 +30,7 @@ rule prune_tree:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        source=config["source"],
+        source=canonical(config["source"]),
     script:
         "../scripts/prune_tree.py"
 

@@ -7,7 +7,8 @@ from neuroseed import workflow
 def main(smk):
     from neuroseed.io import write_yaml
 
-    write_yaml(smk.output[0], dict(smk.params.config))
+    # in the order the user wrote it (the params are sorted only to compare runs)
+    write_yaml(smk.output[0], dict(smk.config))
 
 
 workflow.run(main, snakemake)  # noqa: F821

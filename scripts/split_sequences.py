@@ -11,6 +11,8 @@ def main(smk):
         smk.output.split,
         distances_npy=inputs.get("distances"),
         tree_path=inputs.get("tree"),
+        split_file=inputs.get("file"),
+        provenance=inputs.get("provenance"),
     )
 
 

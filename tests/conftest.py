@@ -16,3 +16,19 @@ def fasta(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 kB tmpfs: writing more fails with ENOSPC, as on a full disk (needs root)."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True
+    )
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {proc.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)

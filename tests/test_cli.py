@@ -115,3 +115,184 @@ def test_console_script_help():
         [sys.executable, "-m", "neuroseed.cli", "search", "--help"], capture_output=True, text=True
     )
     assert proc.returncode == 0 and "--rerank" in proc.stdout
+
+
+def _one_line_error(capsys, argv):
+    """Run the command, expecting exit code 1 and one error line, no traceback; the line."""
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert all(line.startswith("neuroseed") for line in err), err
+    assert err[-1].startswith(f"neuroseed {argv[0]}: error:")
+    return err[-1]
+
+
+def _model_copy(trained, tmp_path):
+    out, _, _ = trained
+    model = tmp_path / "model.keras"
+    model.write_bytes((out / "model.keras").read_bytes())
+    return model
+
+
+@pytest.mark.parametrize(
+    "metrics, problem",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"epochs": 3}', "no integer padded_length"),
+        ("[60]", "no integer padded_length"),
+    ],
+    ids=["not_json", "no_key", "not_an_object"],
+)
+def test_bad_metrics_json_is_one_line(trained, tmp_path, capsys, metrics, problem):
+    model = _model_copy(trained, tmp_path)
+    (tmp_path / "metrics.json").write_text(metrics)
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text(">a\nACGTACGT\n")
+    line = _one_line_error(capsys, ["embed", str(model), str(fasta), "-o", str(tmp_path / "e.npy")])
+    assert f"{tmp_path / 'metrics.json'}: {problem}" in line and "--length" in line
+
+
+@pytest.mark.parametrize("content", ["truncated", "garbage", "empty"])
+def test_unreadable_model_file_says_so(trained, tmp_path, capsys, content):
+    out, _, _ = trained
+    data = (out / "model.keras").read_bytes()
+    model = tmp_path / "model.keras"
+    model.write_bytes(
+        {"truncated": data[: len(data) // 2], "garbage": b"hello\n" * 50}.get(content, b"")
+    )
+    line = _one_line_error(capsys, ["embed", str(model), str(tmp_path / "in.fa"), "-o", "e.npy"])
+    assert f"{model}: not a readable .keras file (truncated or not a zip archive)" in line
+    assert "File not found" not in line
+
+
+def test_foreign_keras_model_is_not_neuroseed(tmp_path, capsys):
+    import keras
+
+    model = tmp_path / "other.keras"
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).save(model)
+    line = _one_line_error(capsys, ["embed", str(model), str(tmp_path / "in.fa"), "-o", "e.npy"])
+    assert f"{model}: " in line and "no NeuroSEED encoder and distance head" in line
+
+
+def _double(x):
+    return x * 2
+
+
+def _edit_config(source, target, config: bytes) -> None:
+    """Copy a .keras archive with its config.json replaced."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item, config if item.filename == "config.json" else zin.read(item))
+
+
+@pytest.mark.parametrize(
+    "case", ["lambda", "lambda_function", "config_nonsense", "config_list", "config_not_json"]
+)
+def test_unsafe_or_malformed_keras_file_is_one_line(trained, tmp_path, capsys, case):
+    import keras
+
+    out, _, _ = trained
+    model = tmp_path / "model.keras"
+    if case.startswith("lambda"):
+        function = (lambda x: x * 2) if case == "lambda" else _double
+        keras.Sequential([keras.Input((4,)), keras.layers.Lambda(function)]).save(model)
+    else:
+        config = {
+            "config_nonsense": b'{"class_name": "Nonsense", "config": 42}',
+            "config_list": b"[1, 2, 3]",
+            "config_not_json": b"not json",
+        }[case]
+        _edit_config(out / "model.keras", model, config)
+    line = _one_line_error(capsys, ["embed", str(model), str(tmp_path / "in.fa"), "-o", "e.npy"])
+    assert f"{model}: not a loadable Keras model (" in line and "NeuroSEED workflow" in line
+    # safe loading stays on, and the command does not suggest turning it off
+    assert "safe_mode" not in line and len(line) < 400
+
+
+@pytest.mark.parametrize("command", ["embed", "search"])
+@pytest.mark.parametrize("where", ["directory", "under_a_file", "read_only"])
+def test_unusable_output_is_one_line(trained, tmp_path, capsys, monkeypatch, command, where):
+    import os
+
+    out, _, _ = trained
+    (tmp_path / "afile").write_text("")
+    (tmp_path / "outdir").mkdir()
+    output = tmp_path / {"directory": "outdir", "under_a_file": "afile/x.out"}.get(where, "")
+    if where == "read_only":
+        output = tmp_path / "outdir" / "new" / "x.out"
+        (tmp_path / "outdir").chmod(0o500)
+        # root may write anywhere: make the check see the directory as others would
+        access = os.access
+        monkeypatch.setattr(os, "access", lambda p, m: p != tmp_path / "outdir" and access(p, m))
+    argv = [command, str(out / "model.keras"), "-o", str(output)]
+    refs = str(out / "refs.fasta")
+    argv += [refs] if command == "embed" else ["--refs", refs, "--query", refs]
+    try:
+        line = _one_line_error(capsys, argv)
+    finally:
+        (tmp_path / "outdir").chmod(0o700)
+    afile, outdir = tmp_path / "afile", tmp_path / "outdir"
+    expected = {
+        "directory": f"{output}: is a directory; give a file name",
+        "under_a_file": f"{output}: {afile} is not a directory; give -o in a directory",
+        "read_only": f"{output}: {outdir} is not writable; give -o in another directory",
+    }[where]
+    assert line.endswith(f"error: {expected}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "outdir"]
+    assert not any((tmp_path / "outdir").iterdir())
+
+
+@pytest.mark.parametrize("command", ["embed", "search"])
+def test_a_failed_write_names_the_output_not_a_temporary_file(
+    trained, tmp_path, capsys, command, monkeypatch
+):
+    import neuroseed.io
+
+    def refuse(path, *args):
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".tmp123"))
+
+    monkeypatch.setattr(neuroseed.io, "save_npy", refuse)
+    monkeypatch.setattr(neuroseed.io, "write_text", refuse)
+    out, _, _ = trained
+    output = str(tmp_path / "result")
+    refs = str(out / "refs.fasta")
+    argv = [command, str(out / "model.keras"), "-o", output]
+    argv += [refs] if command == "embed" else ["--refs", refs, "--query", refs]
+    line = _one_line_error(capsys, argv)
+    assert f"error: {output}: cannot write (Permission denied); give another -o" in line
+    assert ".tmp123" not in line
+
+
+def test_any_os_error_is_one_line_naming_the_file(trained, tmp_path, capsys, monkeypatch):
+    import neuroseed.search
+
+    def unreadable(path, width):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(neuroseed.search, "read_sequences", unreadable)
+    out, _, _ = trained
+    fasta = str(out / "refs.fasta")
+    line = _one_line_error(capsys, ["embed", str(out / "model.keras"), fasta, "-o", "e.npy"])
+    assert line == f"neuroseed embed: error: {fasta}: Permission denied"
+
+
+@pytest.mark.parametrize("length", ["0", "-5"])
+def test_a_normaliser_that_is_not_a_length_is_refused(trained, tmp_path, capsys, length):
+    model = _model_copy(trained, tmp_path)
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text(">a\nACGTACGT\n")
+    argv = ["embed", str(model), str(fasta), "-o", str(tmp_path / "e.npy"), "--length", length]
+    line = _one_line_error(capsys, argv)
+    assert f"--length: the normaliser L must be a positive length, not {length}" in line
+
+
+@pytest.mark.parametrize("args", [["-k", "0"], ["--rerank", "-1"]])
+def test_search_counts_must_be_sensible(trained, tmp_path, capsys, args):
+    model = _model_copy(trained, tmp_path)
+    (tmp_path / "metrics.json").write_text('{"padded_length": 60}')
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text(">a\nACGTACGT\n")
+    argv = ["search", str(model), "--refs", str(fasta), "--query", str(fasta)]
+    line = _one_line_error(capsys, [*argv, "-o", str(tmp_path / "h.tsv"), *args])
+    assert "-k must be at least 1 and --rerank at least 0" in line

@@ -122,3 +122,32 @@ def test_killed_run_resumes_to_a_bit_identical_file(tmp_path, caplog):
     compute_to_file(seqs, fresh, workers=2, block_size=6)
     assert out.read_bytes() == fresh.read_bytes()
     assert not progress.exists()
+
+
+DISK_FULL_RUN = """
+import sys
+from neuroseed import NeuroseedError
+from neuroseed.edit_distance import compute_to_file
+seqs = [line.strip() for line in open({seqs!r})]
+try:
+    compute_to_file(seqs, {out!r}, workers=1, block_size=64)
+except NeuroseedError as exc:
+    print(exc)
+    sys.exit(1)
+"""
+
+
+def test_a_full_disk_fails_at_once_with_the_file_named(tmp_path, small_disk):
+    """The memory map's space is reserved up front: a full disk is one line naming the file,
+    not a SIGBUS mid-run (the matrix, 600 x 600 uint16, needs 720 kB of a 256 kB disk)."""
+    seqs = random_family(600, 300, seed=5)
+    (tmp_path / "seqs.txt").write_text("\n".join(seqs))
+    out = small_disk / "distances.npy"
+    code = DISK_FULL_RUN.format(seqs=str(tmp_path / "seqs.txt"), out=str(out))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr[-500:])  # not -SIGBUS
+    assert proc.stdout.strip() == (
+        f"{out}: cannot reserve 0.7 MB for the edit-distance matrix (No space left on device); "
+        "free space (or raise the file-size limit) and rerun"
+    )
+    assert not out.exists() and not (small_disk / ".distances.npy.partial").exists()

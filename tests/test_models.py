@@ -205,3 +205,22 @@ def test_nan_loss_is_a_clear_error():
         NeuroseedError, match=r"training linear\+euclidean: loss became nan in epoch 3"
     ):
         cb.on_epoch_end(2, {"loss": float("nan")})
+
+
+@pytest.mark.parametrize("encoder", ["linear", "kmer"])
+def test_a_training_part_of_identical_sequences_says_so(encoder):
+    """All training sequences identical (e.g. a split file of duplicates): one clear line, not
+    Keras's 'The PyDataset has length 0'."""
+    codes, d, parts, length = toy_data()
+    train_idx = parts["train"]
+    codes[train_idx] = codes[train_idx[0]]
+    d[np.ix_(train_idx, train_idx)] = 0
+    settings = TrainSettings(
+        model=encoder, distance="euclidean", epochs=1, hparams=SMALL.get(encoder, {})
+    )
+    with pytest.raises(NeuroseedError) as err:
+        train(settings, codes, d, parts, length, verbose=0)
+    assert str(err.value) == (
+        f"training {encoder}+euclidean: the 14 training sequences are all identical (every edit "
+        "distance is 0), so there is nothing to learn; check the input sequences and the split"
+    )

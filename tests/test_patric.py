@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from neuroseed import NeuroseedError
+from neuroseed import NeuroseedError, patric
 from neuroseed.io import read_fasta
 from neuroseed.patric import Feature, Query, fetch, fetch_p3, fetch_rest, postprocess, process
 
@@ -80,8 +80,8 @@ def test_postprocess_exact_lengths_dedup_and_order():
     out, report = postprocess(feats, Query(product=PHES, min_length=5))
     assert [f.patric_id for f in out] == ["fig|1.1.peg.9", "fig|3.1.peg.2", "fig|3.1.peg.7"]
     assert report["collapsed_duplicates"] == {"fig|1.1.peg.9": ["fig|2.1.peg.5"]}
-    assert report["counts"] == {"fetched": 7, "exact_product": 5, "length_bounds": 4,
-                                "distinct_sequences": 3}  # fmt: skip
+    assert report["counts"] == {"fetched": 7, "exact_product": 5, "no_sequence": 0,
+                                "length_bounds": 4, "distinct_sequences": 3}  # fmt: skip
     out, _ = postprocess(feats, Query(product=PHES, min_length=5, one_per_genome=True))
     assert [f.patric_id for f in out] == ["fig|1.1.peg.9", "fig|3.1.peg.2"]
 
@@ -117,6 +117,68 @@ def test_empty_result_and_http_errors(tmp_path):
         bad = Query(**QUERY, base_url=api.url + "/nope")
         with pytest.raises(NeuroseedError, match="HTTP 404"):
             fetch(bad, tmp_path / "b")
+
+
+@pytest.mark.parametrize("content_range, page_size", [(False, 1), (True, 7)])
+def test_rest_server_ignoring_the_offset_is_a_clear_error(tmp_path, content_range, page_size):
+    # The same first page over and over: without Content-Range paging never ended (26,454
+    # requests in 60 s); with it the first records came back repeated up to the total.
+    with FakeApi(make_data(), ignore_offset=True, content_range=content_range,
+                 max_requests=100) as api:  # fmt: skip
+        q = Query(**QUERY, base_url=api.url, page_size=page_size, backoff_seconds=0.01)
+        with pytest.raises(
+            NeuroseedError,
+            match=rf"/api/genome/: the server returned the same page again at offset {page_size} "
+            r"\(it ignores the offset of limit\(\)\); check source.patric.base_url",
+        ):
+            fetch(q, tmp_path / "raw")
+    assert len(api.requests) == 2
+    assert not (tmp_path / "raw" / "fetched.json").exists()
+
+
+def test_rest_paging_has_an_upper_bound(tmp_path, monkeypatch):
+    # a server whose pages differ but never end (say, it ignores the offset and shuffles)
+    monkeypatch.setattr(patric, "MAX_PAGES", 3)
+    with FakeApi(make_data(), content_range=False) as api:
+        q = Query(**QUERY, base_url=api.url, page_size=7, backoff_seconds=0.01)
+        with pytest.raises(NeuroseedError, match=r"/api/genome/: more than 3 pages of 7 records"):
+            fetch(q, tmp_path / "raw")
+    assert len(api.requests) == 3
+
+
+@pytest.mark.parametrize("collection", ["genome", "genome_feature", "feature_sequence"])
+def test_rest_answer_that_is_not_records_is_a_clear_error(tmp_path, collection):
+    with FakeApi(make_data(), answers={collection: [1, 2, 3]}) as api:
+        q = Query(**QUERY, base_url=api.url, backoff_seconds=0.01)
+        with pytest.raises(
+            NeuroseedError,
+            match=rf"/api/{collection}/: expected a list of records \(JSON objects\), "
+            r"got int at item 0$",
+        ):
+            fetch(q, tmp_path / "raw")
+
+
+def test_null_sequences_are_counted_and_named(tmp_path):
+    data = make_data()
+    by_id = {f["patric_id"]: f["na_sequence_md5"] for f in data["features"]}
+    for pid in ("fig|1000.1.peg.100", "fig|1001.2.peg.101", "fig|1007.1.peg.107"):
+        data["sequences"][by_id[pid]] = None  # "sequence": null in the server's answer
+    with FakeApi(data) as api:
+        q = Query(**QUERY, base_url=api.url, backoff_seconds=0.01)
+        fetch(q, tmp_path / "raw")
+        process(q, tmp_path / "raw", tmp_path / "s.fasta", tmp_path / "prov.json")
+        prov = json.loads((tmp_path / "prov.json").read_text())
+        assert prov["counts"]["no_sequence"] == 3
+        assert "fig|1000.1.peg.100" not in (tmp_path / "s.fasta").read_text()
+        data["sequences"] = dict.fromkeys(data["sequences"])  # every sequence null
+        fetch(q, tmp_path / "raw2")
+        with pytest.raises(
+            NeuroseedError,
+            match=r"^PATRIC: no features left: 82 fetched, 42 with the exact product .*, "
+            r"42 of them with no sequence from the server \(null or empty\), "
+            r"0 with a sequence of length 150\.\.; raw answers in ",
+        ):
+            process(q, tmp_path / "raw2", tmp_path / "s2.fasta", tmp_path / "prov2.json")
 
 
 def test_p3_forced_without_tools_fails_clearly(tmp_path, monkeypatch):
@@ -190,3 +252,10 @@ def test_malformed_p3_table_is_a_clear_error(tmp_path, fake_p3, monkeypatch):
         match=r"malformed p3-get-genome-features table \(columns \['genome_id'\] missing\)",
     ):
         fetch_p3(Query(**QUERY), tmp_path / "raw")
+
+
+def test_rest_answer_that_is_an_object_is_a_clear_error(tmp_path):
+    with FakeApi(make_data(), answers={"genome": {"error": "busy"}}) as api:
+        q = Query(**QUERY, base_url=api.url, backoff_seconds=0.01)
+        with pytest.raises(NeuroseedError, match=r"/api/genome/: expected a list of records"):
+            fetch(q, tmp_path / "raw")

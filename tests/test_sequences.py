@@ -62,3 +62,45 @@ def test_sample_size_out_of_range(fasta):
     path = fasta([("a", "ACGT"), ("b", "ACGT")])
     with pytest.raises(NeuroseedError, match="source.n_sequences: 5 is outside 1..2"):
         load_records(path, 5, 0)
+
+
+def test_every_dropped_id_is_recorded_with_its_reason():
+    out, rep = clean_records(recs("ACGTACGT", "ACG", "ACGTRCGT", "ACGTACGTACGTACGT"), "drop", 5,
+                             max_length=10)  # fmt: skip
+    assert [r.id for r in out] == ["s0"]
+    assert rep.dropped == {
+        "s1": "3 nt, shorter than sequences.min_length 5",
+        "s2": "has ambiguity codes and sequences.ambiguous is 'drop'",
+        "s3": "16 nt, longer than sequences.max_length 10",
+    }
+    assert rep.dropped_long == 1
+
+
+def test_a_length_outlier_fails_unless_max_length_is_set():
+    from neuroseed.sequences import check_dataset
+
+    records = recs(*(["ACGT" * 25] * 6 + ["ACGT" * 2000]))  # 100 nt x 6 and one 8 kb record
+    records[0] = Record("s0", "s0", "ACGA" * 25)
+    with pytest.raises(NeuroseedError) as err:
+        check_dataset(records, "in.fasta", None)
+    assert str(err.value) == (
+        "in.fasta: record 's6' is 8000 nt, 80x the median 100 nt, and would set the padded "
+        "length L of every sequence; drop such records with sequences.max_length (e.g. 300) or "
+        "keep them with sequences.max_length: 8000"
+    )
+    check_dataset(records, "in.fasta", 8000)  # kept on purpose
+
+
+@pytest.mark.parametrize(
+    "seqs, message",
+    [
+        (["ACGTACGT"] * 8, "all 8 sequences are identical: every edit distance is 0"),
+        (["ACGTACGT", "ACGTACGA"], "only 2 sequences left after validation; a train/validation/"
+                                   "test split needs at least 6"),
+    ],
+)  # fmt: skip
+def test_degenerate_datasets_fail_at_the_sequence_stage(seqs, message):
+    from neuroseed.sequences import check_dataset
+
+    with pytest.raises(NeuroseedError, match=message):
+        check_dataset(recs(*seqs), "in.fasta", None)

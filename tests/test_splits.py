@@ -189,3 +189,26 @@ def test_upgma_tree_groups_the_closest_sequences():
     tree = upgma_tree(d, ["a", "b", "c", "d"])
     assert sorted(tree.get_common_ancestor("a", "b").get_leaf_names()) == ["a", "b"]
     assert tree.get_distance("a", "b") == pytest.approx(1.0)  # ultrametric: ED/2 each side
+
+
+def test_a_split_file_id_removed_by_a_filter_is_explained(tmp_path):
+    path = tmp_path / "split.tsv"
+    path.write_text(
+        "".join(f"{i}\t{p}\n" for i, p in zip(IDS[:6] + ["short1"], PARTS * 3, strict=False))
+    )
+    dropped = {"short1": "5 nt, shorter than sequences.min_length 100"}
+    with pytest.raises(NeuroseedError) as err:
+        read_split_file(path, IDS, dropped)
+    assert str(err.value) == (
+        f"{path}: id 'short1' in 'train' was removed by the sequence filters (5 nt, shorter than "
+        "sequences.min_length 100); change the filter or leave the id out of the split"
+    )
+    with pytest.raises(NeuroseedError, match="is not among the 100 sequences \\(source.n_seq"):
+        read_split_file(path, IDS, {}, " (source.n_sequences drew 100 of 200 records; null ...)")
+
+
+def test_a_split_depth_too_deep_for_the_data_names_the_key():
+    ids = [f"id{i}" for i in range(48)]
+    with pytest.raises(NeuroseedError) as err:
+        distance_split(ids, line_distances(48), 20, 0.2, 0.2, seed=0)
+    assert "(split.depth 20)" in str(err.value) and "lower split.depth" in str(err.value)

@@ -45,3 +45,26 @@ def test_bad_tree_files(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(NeuroseedError, match=message):
         read_tree(path)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("(a:1,(b:1,c:1);", "not a valid Newick"), ("hello world", "not a valid Newick")],
+)
+def test_truncated_or_text_trees_are_not_newick(tmp_path, text, message):
+    path = tmp_path / "t.nwk"
+    path.write_text(text)
+    with pytest.raises(NeuroseedError, match=f"{path}: {message}"):
+        read_tree(path)
+
+
+def test_a_missing_tree_file_is_named(tmp_path):
+    with pytest.raises(NeuroseedError, match=f"{tmp_path / 'no.nwk'}: tree file not found"):
+        read_tree(tmp_path / "no.nwk")
+
+
+def test_duplicate_leaf_names_are_an_error(tmp_path):
+    path = tmp_path / "t.nwk"
+    path.write_text("((a:1,b:1):1,(a:1,c:1):1);")
+    with pytest.raises(NeuroseedError, match="t.nwk: duplicate leaf names, e.g. a"):
+        prune_tree(read_tree(path), ["a", "b"], source=str(path))

@@ -132,6 +132,30 @@ def test_rerun_is_a_no_op(tiny_run):
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
+def reversed_keys(obj):
+    if isinstance(obj, dict):
+        return {k: reversed_keys(obj[k]) for k in reversed(list(obj))}
+    return obj
+
+
+def test_the_same_config_in_another_key_order_reruns_nothing(tiny_run):
+    import yaml
+
+    default = tiny_run / "config" / "config.yaml"
+    text = default.read_text()
+    for path in (default, tiny_run / "tiny.yaml"):
+        config = yaml.safe_load(path.read_text())
+        (path.with_name(f"reordered-{path.name}")).write_text(
+            yaml.safe_dump(reversed_keys(config), sort_keys=False)
+        )
+    default.write_text((tiny_run / "config" / "reordered-config.yaml").read_text())
+    try:
+        out = smk(tiny_run, "-n", "--configfile", "reordered-tiny.yaml")
+    finally:
+        default.write_text(text)
+    assert "Nothing to be done" in out.stdout + out.stderr, out.stdout
+
+
 def test_changing_one_encoder_reruns_only_its_jobs(tiny_run):
     (tiny_run / "changed.yaml").write_text(json.dumps({"encoders": {"cnn": {"epochs": 2}}}))
     out = smk(tiny_run, "-n", "--configfile", "tiny.yaml", "changed.yaml").stdout

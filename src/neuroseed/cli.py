@@ -9,10 +9,12 @@ edit distance.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -68,6 +70,37 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _ids_path(output: str) -> str:
+    return output.removesuffix(".npy") + ".ids.txt"
+
+
+def _check_output(path: str) -> None:
+    """Refuse an unusable output path before the model loads and the work is done."""
+    out = Path(path)
+    if out.is_dir():
+        raise NeuroseedError(f"{path}: is a directory; give a file name")
+    parent = out.parent
+    while not parent.exists():  # missing directories are created on writing
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NeuroseedError(f"{path}: {parent} is not a directory; give -o in a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise NeuroseedError(f"{path}: {parent} is not writable; give -o in another directory")
+
+
+@contextlib.contextmanager
+def _writing(path: str):
+    """Name the output the user gave, not the temporary file beside it, when a write fails."""
+    try:
+        yield
+    except IsADirectoryError:
+        raise NeuroseedError(f"{path}: is a directory; give a file name") from None
+    except OSError as exc:
+        raise NeuroseedError(
+            f"{path}: cannot write ({exc.strerror or exc}); give another -o"
+        ) from None
+
+
 def _embed(args, trained) -> None:
     from neuroseed.io import save_npy, write_text
     from neuroseed.search import embed, read_sequences
@@ -76,9 +109,11 @@ def _embed(args, trained) -> None:
     start = time.perf_counter()
     emb = embed(trained, [r.sequence for r in records], args.batch_size)
     seconds = time.perf_counter() - start
-    save_npy(args.output, emb.astype(np.float32))
-    ids = args.output.removesuffix(".npy") + ".ids.txt"
-    write_text(ids, "".join(f"{r.id}\n" for r in records))
+    with _writing(args.output):
+        save_npy(args.output, emb.astype(np.float32))
+    ids = _ids_path(args.output)
+    with _writing(ids):
+        write_text(ids, "".join(f"{r.id}\n" for r in records))
     logging.info(
         "%d sequences embedded in %.1f s (%d dimensions) -> %s, %s",
         len(records),
@@ -114,7 +149,8 @@ def _search(args, trained) -> None:
             if exact is not None:
                 row.append(str(int(exact[q, rank])))
             lines.append("\t".join(row))
-    write_text(args.output, "\n".join(lines) + "\n")
+    with _writing(args.output):
+        write_text(args.output, "\n".join(lines) + "\n")
     logging.info(
         "%d queries against %d references in %.1f s -> %s",
         len(queries),
@@ -132,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         from neuroseed.search import load_model
         from neuroseed.training import configure_backend
 
+        _check_output(args.output)
+        if args.command == "embed":
+            _check_output(_ids_path(args.output))
         configure_backend(args.threads, 0)
         trained = load_model(args.model, args.length)
         logging.info(
@@ -144,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         (_embed if args.command == "embed" else _search)(args, trained)
     except NeuroseedError as exc:
         print(f"neuroseed {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # any other file or system fault, still in one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"neuroseed {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -184,7 +184,7 @@ def compute_to_file(
     if not done:
         out_npy.parent.mkdir(parents=True, exist_ok=True)
         progress.write_text(json.dumps(header) + "\n")
-        out = np.lib.format.open_memmap(partial, mode="w+", dtype=dtype, shape=(n, n))
+        out = _create(partial, out_npy, dtype, n)
     else:
         out = np.lib.format.open_memmap(partial, mode="r+")
     n_unique = len(set(seqs))
@@ -214,6 +214,35 @@ def compute_to_file(
     os.replace(partial, out_npy)
     progress.unlink()
     log.info("edit distances done in %.1f s -> %s", time.perf_counter() - start, out_npy)
+
+
+def _create(path: Path, label: Path, dtype: np.dtype, n: int):
+    """The ``n`` x ``n`` memory-mapped partial matrix, its disk space allocated now: a full disk
+    then fails here with a message naming the file, not hours later as a SIGBUS that kills the
+    job without a word (a memory map of a sparse file has no space behind it)."""
+    import errno
+    import os
+
+    from neuroseed import NeuroseedError
+
+    size = n * n * dtype.itemsize
+    try:
+        out = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(n, n))
+        fd = os.open(path, os.O_RDWR)
+        try:
+            os.posix_fallocate(fd, 0, path.stat().st_size)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # else: cannot; write as before
+                raise
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise NeuroseedError(
+            f"{label}: cannot reserve {size / 1e6:,.1f} MB for the edit-distance matrix "
+            f"({exc.strerror}); free space (or raise the file-size limit) and rerun"
+        ) from None
+    return out
 
 
 def levenshtein_reference(a: str, b: str) -> int:

@@ -1,8 +1,9 @@
-"""File input/output: FASTA, JSON and atomic writes ; no half-written file survives a crash."""
+"""File input/output: FASTA, JSON and atomic writes; no half-written file survives a crash."""
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import tempfile
@@ -15,21 +16,65 @@ import numpy as np
 from neuroseed import NeuroseedError
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary files of ``path`` left by a writer killed with SIGKILL (no ``finally`` ran)."""
+    for old in path.parent.glob(f".{path.name}.tmp-*"):
+        pid = old.name[len(path.name) + 6 :].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            old.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
+    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds.
+
+    The file gets the mode a plain ``open`` would give (umask applied, not mkstemp's 0600), and
+    an OS error while writing (disk full, file too large) names ``path``.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=suffix or "".join(path.suffixes), dir=path.parent
-    )
-    os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(path)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.tmp-{os.getpid()}-",
+            suffix=suffix or "".join(path.suffixes),
+            dir=path.parent,
+        )
+        os.close(fd)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
+    except OSError as exc:
+        if exc.filename not in (None, str(tmp_path), str(path)):
+            raise  # about another file, which it names
+        raise _cannot_write(path, exc) from exc
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _cannot_write(path: Path, exc: OSError) -> NeuroseedError:
+    reason = exc.strerror or str(exc)
+    return NeuroseedError(f"{path}: cannot write it ({reason}); fix that and rerun")
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
@@ -73,7 +118,8 @@ def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
 
 
 def read_fasta(path: str | os.PathLike) -> list[tuple[str, str, str]]:
-    """Read ``(id, description, sequence)`` records; ids are the first word of the header.
+    """Read ``(id, description, sequence)`` records, from plain or gzipped FASTA; ids are the
+    first word of the header.
 
     Raises :class:`NeuroseedError` for a missing or empty file, a file that is not FASTA,
     records without a sequence and duplicate ids.
@@ -81,10 +127,29 @@ def read_fasta(path: str | os.PathLike) -> list[tuple[str, str, str]]:
     path = Path(path)
     if not path.is_file():
         raise NeuroseedError(f"{path}: FASTA file not found")
+    try:
+        return _parse_fasta(path)
+    except UnicodeDecodeError as exc:
+        raise NeuroseedError(
+            f"{path}: not a text FASTA file (byte 0x{exc.object[exc.start]:02x} is not "
+            "UTF-8 text); give plain or gzipped FASTA"
+        ) from None
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise NeuroseedError(f"{path}: damaged gzip file ({exc})") from None
+
+
+def open_text(path: str | os.PathLike):
+    """Open a text file for reading, gunzipping it when it starts with the gzip magic bytes."""
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path)
+
+
+def _parse_fasta(path: Path) -> list[tuple[str, str, str]]:
     records: list[tuple[str, str, str]] = []
     header: str | None = None
     chunks: list[str] = []
-    with open(path) as fh:
+    with open_text(path) as fh:
         for lineno, line in enumerate(fh, 1):
             line = line.strip()
             if not line:

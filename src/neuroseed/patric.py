@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://www.bv-brc.org/api"
 P3_TOOLS = ("p3-all-genomes", "p3-get-genome-features", "p3-get-feature-sequence")
+# Pages per query before giving up: a safety net for a server whose paging never ends, far more
+# than a query needs at a sensible page size (10,000 x 25,000 records).
+MAX_PAGES = 10_000
 
 
 @dataclass
@@ -153,10 +156,13 @@ class RestClient:
         self.session = requests.Session()
         self.requests = 0
 
+    def url(self, collection: str) -> str:
+        return f"{self.query.base_url.rstrip('/')}/{collection}/"
+
     def _post(self, collection: str, body: str):
         import requests
 
-        url = f"{self.query.base_url.rstrip('/')}/{collection}/"
+        url = self.url(collection)
         headers = {
             "Content-Type": "application/rqlquery+x-www-form-urlencoded",
             "Accept": "application/json",
@@ -187,25 +193,43 @@ class RestClient:
         raise NeuroseedError(f"cannot get {url} after {self.query.retries} tries ({last})")
 
     def fetch_all(self, collection: str, query: str, select: str) -> list[dict]:
-        """Every record of a query, page by page (``limit(n,offset)``, ``Content-Range`` total)."""
+        """Every record of a query, page by page (``limit(n,offset)``, ``Content-Range`` total).
+
+        ``select`` must include a key: two identical pages in a row mean a server that ignores
+        the offset, which would otherwise page forever or repeat records up to the total.
+        """
+        url, size = self.url(collection), self.query.page_size
+        fix = "check source.patric.base_url or raise source.patric.page_size"
         out: list[dict] = []
-        offset = 0
-        while True:
-            body = rql(query, f"select({select})", f"limit({self.query.page_size},{offset})")
+        offset, previous = 0, None
+        for _ in range(MAX_PAGES):
+            body = rql(query, f"select({select})", f"limit({size},{offset})")
             page, content_range = self._post(collection, body)
             if not isinstance(page, list):
                 raise NeuroseedError(
-                    f"{collection}: expected a list of records, got {type(page).__name__}"
+                    f"{url}: expected a list of records, got {type(page).__name__}"
+                )
+            bad = next((i for i, r in enumerate(page) if not isinstance(r, dict)), None)
+            if bad is not None:
+                raise NeuroseedError(
+                    f"{url}: expected a list of records (JSON objects), "
+                    f"got {type(page[bad]).__name__} at item {offset + bad}"
+                )
+            if page and page == previous:
+                raise NeuroseedError(
+                    f"{url}: the server returned the same page again at offset {offset} "
+                    f"(it ignores the offset of limit()); {fix}"
                 )
             out.extend(page)
             total = _range_total(content_range)
             offset += len(page)
-            if (
-                not page
-                or len(page) < self.query.page_size
-                or (total is not None and offset >= total)
-            ):
+            previous = page
+            if not page or len(page) < size or (total is not None and offset >= total):
                 return out
+        raise NeuroseedError(
+            f"{url}: more than {MAX_PAGES} pages of {size} records and no end in sight "
+            f"({len(out)} records, Content-Range {content_range or 'not sent'}); {fix}"
+        )
 
 
 def _range_total(content_range: str) -> int | None:
@@ -240,7 +264,8 @@ def fetch_rest(query: Query, raw: Path) -> list[Feature]:
     for batch in _batches(md5s, query.batch_size):
         sequences += client.fetch_all("feature_sequence", rql_in("md5", batch), "md5,sequence")
     _dump(raw / "sequences.json", sequences)
-    by_md5 = {s["md5"]: s["sequence"] for s in sequences if s.get("md5")}
+    # a null or missing sequence becomes "": post-processing counts those as no_sequence
+    by_md5 = {s["md5"]: s.get("sequence") or "" for s in sequences if s.get("md5")}
     log.info(
         "REST: %d requests, %d genomes, %d features, %d sequences",
         client.requests,
@@ -272,6 +297,7 @@ def postprocess(features: list[Feature], query: Query) -> tuple[list[Feature], d
         feats = [f for f in feats if f.product == query.product]
     counts["exact_product"] = len(feats)
     feats = [f for f in feats if f.sequence]
+    counts["no_sequence"] = counts["exact_product"] - len(feats)
     for f in feats:
         f.sequence = f.sequence.upper()
     feats = [
@@ -341,12 +367,21 @@ def process(query: Query, raw: Path, fasta_out: Path, provenance_out: Path) -> N
     record = json.loads((Path(raw) / "fetched.json").read_text())
     features = [Feature(**f) for f in record.pop("features")]
     feats, report = postprocess(features, query)
+    c = report["counts"]
+    if c["no_sequence"]:
+        log.warning("PATRIC: %d features had no sequence from the server", c["no_sequence"])
     if not feats:
-        raise NeuroseedError(
-            f"PATRIC: {len(features)} features fetched but none left after the exact product "
-            f"match {query.product!r} and lengths {query.min_length}..{query.max_length}"
-        )
-    log.info("PATRIC via %s: %s", record["method"], report["counts"])
+        steps = [f"{c['fetched']} fetched"]
+        if query.product:
+            steps.append(f"{c['exact_product']} with the exact product {query.product!r}")
+        if c["no_sequence"]:
+            steps.append(
+                f"{c['no_sequence']} of them with no sequence from the server (null or empty)"
+            )
+        lengths = f"{query.min_length}..{'' if query.max_length is None else query.max_length}"
+        steps.append(f"{c['length_bounds']} with a sequence of length {lengths}")
+        raise NeuroseedError(f"PATRIC: no features left: {', '.join(steps)}; raw answers in {raw}")
+    log.info("PATRIC via %s: %s", record["method"], c)
     write_fasta(
         fasta_out, [(f"{f.patric_id} {f.product} [{f.genome_id}]", f.sequence) for f in feats]
     )

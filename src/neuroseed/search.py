@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,15 +36,47 @@ def load_siamese(path: str | Path):
     """The shared encoder and the distance head of a trained ``model.keras``."""
     import keras
 
-    from neuroseed.models import split_siamese
+    from neuroseed.models import PairDistance, split_siamese
 
     path = Path(path)
     if not path.is_file():
         raise NeuroseedError(f"{path}: model file not found")
+    retrain = "give a model.keras trained by the NeuroSEED workflow"
+    # Keras reports a damaged archive as "File not found"; say what is wrong before it does
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise NeuroseedError(
+            f"{path}: not a readable .keras file (truncated or not a zip archive); {retrain}"
+        )
     try:
-        return split_siamese(keras.models.load_model(path))
-    except (ValueError, OSError, StopIteration) as exc:
-        raise NeuroseedError(f"{path}: not a NeuroSEED model ({exc})") from None
+        model = keras.models.load_model(path)  # safe_mode stays on: a model file runs no code
+    except Exception as exc:  # a bad file fails anywhere in Keras, with any exception type
+        raise NeuroseedError(
+            f"{path}: not a loadable Keras model ({_load_failure(exc)}); {retrain}"
+        ) from None
+    try:
+        encoder, head = split_siamese(model)
+    except (StopIteration, ValueError, AttributeError):  # no nested encoder or "distance" layer
+        encoder = head = None
+    if not isinstance(encoder, keras.Model) or not isinstance(head, PairDistance):
+        raise NeuroseedError(
+            f"{path}: a Keras model but not a NeuroSEED one (no NeuroSEED encoder and distance "
+            f"head); {retrain}"
+        )
+    return encoder, head
+
+
+def _load_failure(exc: Exception) -> str:
+    """What Keras could not load, in one short line: the innermost cause's first sentence,
+    without the configuration dump Keras appends."""
+    text = str(exc)
+    if "safe_mode" in text:
+        return "it holds Python code (a Lambda layer), which safe loading does not run"
+    text = text.split("Exception encountered:")[-1]
+    for dump in ("Full config", "Full object config", "config="):
+        text = text.split(dump)[0]
+    text = " ".join(text.split()).split(". ")[0].rstrip(" .,:")
+    text = text or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def load_model(path: str | Path, length: int | None = None) -> Trained:
@@ -57,6 +90,7 @@ def load_model(path: str | Path, length: int | None = None) -> Trained:
             f"{path}: the model reads MAFFT-aligned input; embedding new sequences would need "
             "them aligned to the same alignment, which this tool does not do"
         )
+    from_user = length is not None
     if length is None:
         metrics = path.with_name("metrics.json")
         if not metrics.is_file():
@@ -64,7 +98,10 @@ def load_model(path: str | Path, length: int | None = None) -> Trained:
                 f"{path}: no metrics.json beside the model to read the normaliser L from; "
                 "give it with --length"
             )
-        length = int(json.loads(metrics.read_text())["padded_length"])
+        length = _padded_length(metrics)
+    if length < 1:  # estimates would all be 0 or negative
+        source = "--length" if from_user else str(path.with_name("metrics.json"))
+        raise NeuroseedError(f"{source}: the normaliser L must be a positive length, not {length}")
     return Trained(
         encoder=encoder,
         head=head,
@@ -73,6 +110,22 @@ def load_model(path: str | Path, length: int | None = None) -> Trained:
         distance=head.distance,
         model=encoder.name.removesuffix("_encoder"),
     )
+
+
+def _padded_length(metrics: Path) -> int:
+    """The normaliser L recorded in a run's ``metrics.json``."""
+    try:
+        value = json.loads(metrics.read_text())
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not text
+        raise NeuroseedError(
+            f"{metrics}: not valid JSON ({exc}); give the normaliser L with --length"
+        ) from None
+    try:
+        return int(value["padded_length"])
+    except (TypeError, KeyError, ValueError):
+        raise NeuroseedError(
+            f"{metrics}: no integer padded_length (the normaliser L) in it; give L with --length"
+        ) from None
 
 
 def read_sequences(path: str | Path, width: int) -> list[Record]:
@@ -163,18 +216,19 @@ class Run:
 
 
 def load_run(model: str, encoded: str, distances_npy: str, split_json: str) -> Run:
+    from neuroseed.artifacts import load_distances, load_encoded
     from neuroseed.io import read_json
     from neuroseed.splits import split_indices
 
     encoder, head = load_siamese(model)
-    data = np.load(encoded)
+    data = load_encoded(encoded)
     ids = [str(i) for i in data["ids"]]
     parts = split_indices(read_json(split_json), ids)
     return Run(
         encoder,
         head,
         data["codes"],
-        np.load(distances_npy, mmap_mode="r"),
+        load_distances(distances_npy, len(ids)),
         parts,
         int(data["padded_length"]),
     )

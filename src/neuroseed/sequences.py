@@ -39,9 +39,12 @@ class CleaningReport:
     ambiguity_replaced: int = 0
     dropped_ambiguous: int = 0
     dropped_short: int = 0
+    dropped_long: int = 0
     ungapped: int = 0
     rna_converted: int = 0
     examples: dict[str, list[str]] = field(default_factory=dict)
+    # every dropped id and why: a split file naming one is then told what removed it
+    dropped: dict[str, str] = field(default_factory=dict)
 
     def note(self, what: str, rid: str) -> None:
         ex = self.examples.setdefault(what, [])
@@ -78,10 +81,14 @@ def load_records(path: str | Path, n: int | None = None, seed: int = 0) -> list[
 
 
 def clean_records(
-    records: list[Record], policy: str = "keep", min_length: int = 1, source: str = "input"
+    records: list[Record],
+    policy: str = "keep",
+    min_length: int = 1,
+    source: str = "input",
+    max_length: int | None = None,
 ) -> tuple[list[Record], CleaningReport]:
     """Upper-case, turn U into T, remove alignment gaps, apply the ambiguity-code policy and the
-    minimum length. Characters that are neither nucleotides nor IUPAC codes are always an error.
+    length bounds. Characters that are neither nucleotides nor IUPAC codes are always an error.
 
     ``policy``: ``keep`` (codes stay; they count in edit distances and encode as all-zero rows),
     ``replace_n`` (every code becomes N), ``drop`` (the record is dropped) or ``error``.
@@ -118,6 +125,7 @@ def clean_records(
                 )
             if policy == "drop":
                 report.dropped_ambiguous += 1
+                report.dropped[rec.id] = "has ambiguity codes and sequences.ambiguous is 'drop'"
                 continue
             if policy == "replace_n":
                 seq = "".join(c if c in NUCLEOTIDES else "N" for c in seq)
@@ -125,15 +133,58 @@ def clean_records(
         if len(seq) < min_length:
             report.dropped_short += 1
             report.note("short", rec.id)
+            report.dropped[rec.id] = (
+                f"{len(seq)} nt, shorter than sequences.min_length {min_length}"
+            )
+            continue
+        if max_length is not None and len(seq) > max_length:
+            report.dropped_long += 1
+            report.note("long", rec.id)
+            report.dropped[rec.id] = f"{len(seq)} nt, longer than sequences.max_length {max_length}"
             continue
         out.append(Record(rec.id, rec.header, seq))
     report.output = len(out)
     if not out:
         raise NeuroseedError(
             f"{source}: no sequence left after validation ({report.dropped_short} shorter than "
-            f"{min_length}, {report.dropped_ambiguous} dropped for ambiguity codes)"
+            f"{min_length}, {report.dropped_long} longer than {max_length}, "
+            f"{report.dropped_ambiguous} dropped for ambiguity codes)"
         )
     return out, report
+
+
+# The padded length L is the longest sequence: one far longer than the rest (a genome among
+# genes) would multiply every model's input, memory and time, and change the %RMSE scale.
+OUTLIER_RATIO = 3.0
+# Two sequences each for train, validation and test.
+MIN_SEQUENCES = 6
+
+
+def check_dataset(records: list[Record], source: str, max_length: int | None) -> None:
+    """A dataset worth splitting and training on: enough sequences, not all identical, and
+    (unless ``sequences.max_length`` is set) no length outlier that would set L alone."""
+    if len(records) < MIN_SEQUENCES:
+        raise NeuroseedError(
+            f"{source}: only {len(records)} sequences left after validation; a train/validation/"
+            f"test split needs at least {MIN_SEQUENCES}"
+        )
+    if len({r.sequence for r in records}) < 2:
+        raise NeuroseedError(
+            f"{source}: all {len(records)} sequences are identical: every edit distance is 0 "
+            "and there is nothing to learn"
+        )
+    if max_length is None:
+        lengths = [len(r.sequence) for r in records]
+        median = statistics.median(lengths)
+        longest = max(records, key=lambda r: len(r.sequence))
+        if len(longest.sequence) > OUTLIER_RATIO * median:
+            raise NeuroseedError(
+                f"{source}: record '{longest.id}' is {len(longest.sequence)} nt, "
+                f"{len(longest.sequence) / median:.0f}x the median {median:g} nt, and would set "
+                "the padded length L of every sequence; drop such records with "
+                f"sequences.max_length (e.g. {int(OUTLIER_RATIO * median)}) or keep them with "
+                f"sequences.max_length: {len(longest.sequence)}"
+            )
 
 
 def length_summary(records: list[Record]) -> dict[str, float]:
@@ -195,12 +246,18 @@ def prepare(
     raw = read_fasta(path)
     idx = sample_indices(len(raw), source.get("n_sequences"), int(source.get("seed", 0)))
     records = [Record(*raw[i]) for i in idx]
+    max_length = options.get("max_length")
     records, report = clean_records(
-        records, options.get("ambiguous", "keep"), int(options.get("min_length", 1)), str(path)
+        records,
+        options.get("ambiguous", "keep"),
+        int(options.get("min_length", 1)),
+        str(path),
+        max_length,
     )
+    check_dataset(records, str(path), max_length)
     log.info(
         "%s: %d records, %d drawn (seed %s), %d kept; %d with ambiguity codes (policy %s), "
-        "%d shorter than %d dropped",
+        "%d shorter than %d and %d longer than %s dropped",
         path,
         len(raw),
         len(idx),
@@ -210,6 +267,8 @@ def prepare(
         options.get("ambiguous", "keep"),
         report.dropped_short,
         options.get("min_length", 1),
+        report.dropped_long,
+        max_length,
     )
     write_fasta(fasta_out, [(r.header, r.sequence) for r in records])
     write_json(
@@ -224,6 +283,7 @@ def prepare(
             "policy": {
                 "ambiguous": options.get("ambiguous", "keep"),
                 "min_length": options.get("min_length", 1),
+                "max_length": max_length,
             },
             "cleaning": report.__dict__,
             "sequences": len(records),

@@ -33,9 +33,15 @@ def random_split(
     return {part: [ids[i] for i in cuts[part]] for part in PARTS}
 
 
-def read_split_file(path: str | Path, ids: Sequence[str]) -> dict[str, list[str]]:
+def read_split_file(
+    path: str | Path,
+    ids: Sequence[str],
+    dropped: dict[str, str] | None = None,
+    note: str = "",
+) -> dict[str, list[str]]:
     """Read a split given by the user: JSON ``{"train": [...], "val": [...], "test": [...]}`` or a
-    two-column TSV ``id<TAB>part``. Ids not named stay unused."""
+    two-column TSV ``id<TAB>part``. Ids not named stay unused; ``dropped`` (id -> why the
+    sequence filters removed it) and ``note`` explain an id that is not among the sequences."""
     path = Path(path)
     if not path.is_file():
         raise NeuroseedError(f"{path}: split file not found")
@@ -58,12 +64,19 @@ def read_split_file(path: str | Path, ids: Sequence[str]) -> dict[str, list[str]
                         f"{path}:{lineno}: expected 'id<TAB>part' with part in {PARTS}, got {row!r}"
                     )
                 split[row[1]].append(row[0])
-    validate_split(split, ids, source=str(path))
+    validate_split(split, ids, source=str(path), dropped=dropped, note=note)
     return split
 
 
-def validate_split(split: dict[str, list[str]], ids: Sequence[str], source: str = "split") -> None:
-    """Every id known, no id in two parts or twice in one, every part with at least 2 ids."""
+def validate_split(
+    split: dict[str, list[str]],
+    ids: Sequence[str],
+    source: str = "split",
+    dropped: dict[str, str] | None = None,
+    note: str = "",
+) -> None:
+    """Every id known, no id in two parts or twice in one, every part with at least 2 ids;
+    ``dropped`` and ``note`` explain an unknown id."""
     known = set(ids)
     seen: dict[str, str] = {}
     for part in PARTS:
@@ -74,7 +87,14 @@ def validate_split(split: dict[str, list[str]], ids: Sequence[str], source: str 
             )
         for i in members:
             if i not in known:
-                raise NeuroseedError(f"{source}: id '{i}' in '{part}' is not among the sequences")
+                if dropped and i in dropped:
+                    raise NeuroseedError(
+                        f"{source}: id '{i}' in '{part}' was removed by the sequence filters "
+                        f"({dropped[i]}); change the filter or leave the id out of the split"
+                    )
+                raise NeuroseedError(
+                    f"{source}: id '{i}' in '{part}' is not among the {len(known)} sequences{note}"
+                )
             if i in seen:
                 raise NeuroseedError(f"{source}: id '{i}' is in both '{seen[i]}' and '{part}'")
             seen[i] = part
@@ -102,6 +122,7 @@ def _withhold(
     val_fraction: float,
     test_fraction: float,
     seed: int,
+    depth: int = 0,
 ) -> tuple[dict[str, list[str]], dict[str, list[list[str]]]]:
     """Fill test, then validation, with whole groups around random unassigned seeds.
 
@@ -121,7 +142,10 @@ def _withhold(
         while len(members) < target:
             candidates = np.flatnonzero(unassigned)
             if len(candidates) <= 2:
-                raise NeuroseedError(f"split: no sequences left to withhold for '{part}'")
+                raise NeuroseedError(
+                    f"split: groups of about {2**depth} sequences (split.depth {depth}) leave "
+                    f"none of the {n} sequences to withhold for '{part}'; lower split.depth"
+                )
             group = group_of(int(rng.choice(candidates)), unassigned)
             unassigned[group] = False
             members.extend(int(g) for g in group)
@@ -129,7 +153,10 @@ def _withhold(
         split[part] = [ids[m] for m in members]
     split = {"train": [ids[i] for i in np.flatnonzero(unassigned)], **split}
     if len(split["train"]) < 2:
-        raise NeuroseedError("split: withholding whole groups left fewer than 2 training sequences")
+        raise NeuroseedError(
+            f"split: withholding whole groups of about {2**depth} sequences (split.depth {depth}) "
+            f"left fewer than 2 of the {n} sequences for training; lower split.depth"
+        )
     return {p: split[p] for p in PARTS}, groups
 
 
@@ -151,7 +178,7 @@ def distance_split(
         nearest = free[np.argsort(distances[s, free], kind="stable")[: size - 1]]
         return np.concatenate([[s], nearest]).astype(np.int64)
 
-    return _withhold(ids, group_of, val_fraction, test_fraction, seed)
+    return _withhold(ids, group_of, val_fraction, test_fraction, seed, depth)
 
 
 def tree_split(
@@ -190,7 +217,7 @@ def tree_split(
         members = leaves_of[node]
         return members[unassigned[members]]
 
-    return _withhold(ids, group_of, val_fraction, test_fraction, seed)
+    return _withhold(ids, group_of, val_fraction, test_fraction, seed, depth)
 
 
 def leakage(split: dict[str, list[str]], ids: Sequence[str], distances: np.ndarray, length: int):
@@ -217,24 +244,38 @@ def make_split(
     out_json: str,
     distances_npy: str | None = None,
     tree_path: str | None = None,
+    split_file: str | None = None,
+    provenance: str | None = None,
 ) -> None:
-    """The ``splits`` stage: a random, distance-based or tree-based split (or the user's file)."""
+    """The ``splits`` stage: a random, distance-based or tree-based split, or the user's
+    ``split_file`` (``provenance`` of the sequences tells which ids the filters dropped)."""
     import logging
 
-    from neuroseed.io import read_fasta, write_json
+    from neuroseed.io import read_fasta, read_json, write_json
 
     ids = [r for r, _, _ in read_fasta(fasta)]
     method = options["method"]
     groups = None
     fractions = (options["val_fraction"], options["test_fraction"], options["seed"])
     if method == "file":
-        split = read_split_file(options["file"], ids)
-        params = {"method": "file", "file": str(options["file"])}
+        dropped, note = None, ""
+        if provenance:
+            prov = read_json(provenance)
+            dropped = prov["cleaning"].get("dropped", {})
+            if prov["drawn"] < prov["records_in_source"]:
+                note = (
+                    f" (source.n_sequences drew {prov['drawn']} of {prov['records_in_source']} "
+                    "records; null keeps all)"
+                )
+        split = read_split_file(split_file, ids, dropped, note)
+        params = {"method": "file", "file": str(split_file)}
     elif method == "random":
         split = random_split(ids, *fractions)
         params = {"method": "random"}
     elif method == "distance":
-        distances = np.load(distances_npy, mmap_mode="r")
+        from neuroseed.artifacts import load_distances
+
+        distances = load_distances(distances_npy, len(ids))
         split, groups = distance_split(ids, distances, options["depth"], *fractions)
         params = {"method": "distance", "depth": options["depth"]}
     elif method == "tree":
@@ -271,12 +312,14 @@ def report_leakage(
     """The leakage report of a split: nearest-train distances of the test set, with quantiles."""
     import logging
 
+    from neuroseed.artifacts import load_distances, load_encoded
     from neuroseed.io import atomic_path, read_json, write_json
 
-    data = np.load(encoded_npz)
+    data = load_encoded(encoded_npz)
     ids = [str(i) for i in data["ids"]]
     split = read_json(split_json)
-    table = leakage(split, ids, np.load(distances_npy, mmap_mode="r"), int(data["padded_length"]))
+    distances = load_distances(distances_npy, len(ids))
+    table = leakage(split, ids, distances, int(data["padded_length"]))
     q = table["normalised_distance"].quantile([0.0, 0.25, 0.5, 0.75, 1.0])
     summary = {
         "split": split.get("params", {}),

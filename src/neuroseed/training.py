@@ -86,6 +86,13 @@ def sample_pairs(
     return pairs[rng.permutation(len(pairs))]
 
 
+def nothing_to_learn(label: str, n: int) -> NeuroseedError:
+    return NeuroseedError(
+        f"training {label}: the {n} training sequences are all identical (every edit distance "
+        "is 0), so there is nothing to learn; check the input sequences and the split"
+    )
+
+
 def _pair_dataset_class():
     import keras
 
@@ -213,6 +220,8 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         settings.batch_size,
         settings.seed,
     )
+    if len(data.pairs) == 0:
+        raise nothing_to_learn(label, len(parts["train"]))
     # Keras applies weight decay decoupled (AdamW): each step shrinks weights by lr * decay.
     # The geometry's own parameters (sphere radius, distance scale) are not decayed.
     optimizer = keras.optimizers.Adam(
@@ -270,6 +279,8 @@ def fit_kmer(settings, codes, distances, parts, length, alphabet_size=4, verbose
     encoder, head = split_siamese(model)
     sample = _fit_sample(parts["train"], settings.seed)
     target = upper_triangle(distances[np.ix_(sample, sample)]).astype(np.float64) / length
+    if not target.any():
+        raise nothing_to_learn(f"kmer+{settings.distance}", len(parts["train"]))
     head.scale.assign(1.0)
     radii = KMER_RADII if settings.distance == "hyperbolic" else (None,)
     best = None
@@ -377,17 +388,14 @@ def load_inputs(
     encoded: str, distances_npy: str, split_json: str
 ) -> tuple[np.ndarray, int, np.ndarray, dict[str, np.ndarray], int]:
     """Codes, padded length L, edit distances, split parts and alphabet size of one dataset."""
+    from neuroseed.artifacts import load_distances, load_encoded
     from neuroseed.io import read_json
     from neuroseed.splits import split_indices
 
-    data = np.load(encoded)
+    data = load_encoded(encoded)
     ids = [str(i) for i in data["ids"]]
     codes, length = data["codes"], int(data["padded_length"])
-    distances = np.load(distances_npy, mmap_mode="r")
-    if distances.shape != (len(ids), len(ids)):
-        raise NeuroseedError(
-            f"{distances_npy}: matrix shape {distances.shape} does not match {len(ids)} sequences"
-        )
+    distances = load_distances(distances_npy, len(ids))
     parts = split_indices(read_json(split_json), ids)
     alphabet = int(data["alphabet_size"]) if "alphabet_size" in data else 4
     return codes, length, np.asarray(distances), parts, alphabet

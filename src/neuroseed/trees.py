@@ -126,12 +126,11 @@ def build(distances_npy: str, fasta: str, tree_out: str) -> None:
     """The UPGMA stage for datasets without a tree of their own."""
     import logging
 
-    import numpy as np
-
+    from neuroseed.artifacts import load_distances
     from neuroseed.io import read_fasta
 
     ids = [rid for rid, _, _ in read_fasta(fasta)]
-    tree = upgma_tree(np.load(distances_npy, mmap_mode="r"), ids)
+    tree = upgma_tree(load_distances(distances_npy, len(ids)), ids)
     check_leaves(tree, ids, source=tree_out)
     logging.getLogger(__name__).info(
         "UPGMA tree of %d sequences from exact edit distances", len(ids)

@@ -15,6 +15,13 @@ from neuroseed import NeuroseedError
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def prefer_checkout(src: str) -> None:
+    """Job scripts import the library in ``src`` (this checkout's), not whichever ``neuroseed``
+    the environment has installed: every job process inherits PYTHONPATH."""
+    paths = [src, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+
+
 def run(main: Callable[[Any], None], smk: Any) -> None:
     """Run ``main(snakemake)`` with stdout/stderr and logging sent to the rule's log file.
 
@@ -43,6 +50,11 @@ def run(main: Callable[[Any], None], smk: Any) -> None:
     except NeuroseedError as exc:
         logging.getLogger(rule).error("%s", exc)
         print(f"error in rule {rule}: {exc}", file=console, flush=True)
+        sys.exit(1)
+    except OSError as exc:  # disk full, permissions, file-size limit: say which file
+        logging.getLogger(rule).error("%s", traceback.format_exc())
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error in rule {rule}: {where}{exc.strerror or exc}", file=console, flush=True)
         sys.exit(1)
     except Exception as exc:
         logging.getLogger(rule).error("%s", traceback.format_exc())

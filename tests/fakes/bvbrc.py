@@ -97,10 +97,27 @@ def _filter(term: str, records: list[dict]) -> list[dict]:
 
 
 class FakeApi:
-    """``with FakeApi(data, fail_first=1) as api: api.url``: 503s, then answers, on 127.0.0.1."""
+    """``with FakeApi(data, fail_first=1) as api: api.url``: 503s, then answers, on 127.0.0.1.
 
-    def __init__(self, data: dict, fail_first: int = 0):
+    Misbehaviour on request: ``ignore_offset`` serves every page from offset 0,
+    ``content_range=False`` sends no ``Content-Range``, ``answers={collection: payload}`` sends
+    that payload as is. After ``max_requests`` requests every answer is HTTP 429, so a client
+    that never stops fails the test in seconds instead of hanging it.
+    """
+
+    def __init__(
+        self,
+        data: dict,
+        fail_first: int = 0,
+        *,
+        ignore_offset: bool = False,
+        content_range: bool = True,
+        answers: dict | None = None,
+        max_requests: int | None = None,
+    ):
         self.data, self.fail_left = data, fail_first
+        self.ignore_offset, self.content_range = ignore_offset, content_range
+        self.answers, self.max_requests = answers or {}, max_requests
         self.requests: list[tuple[str, str]] = []
         api = self
 
@@ -130,8 +147,12 @@ class FakeApi:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
 
     def answer(self, collection: str, body: str):
+        if self.max_requests is not None and len(self.requests) > self.max_requests:
+            return 429, {"error": "too many requests"}, {}
         if self.headers_ok(body) is False:
             return 400, {"error": "bad query"}, {}
+        if collection in self.answers:
+            return 200, self.answers[collection], {}
         table = {
             "genome": self.data["genomes"],
             "genome_feature": self.data["features"],
@@ -151,10 +172,14 @@ class FakeApi:
             else:
                 records = _filter(term, records)
         limit = min(limit, 25000)
+        if self.ignore_offset:
+            offset = 0
         page = records[offset : offset + limit]
         if select:
             page = [{k: r[k] for k in select if k in r} for r in page]
         end = offset + len(page) - 1
+        if not self.content_range:
+            return 200, page, {}
         return 200, page, {"Content-Range": f"items {offset}-{end}/{len(records)}"}
 
     @staticmethod

@@ -1,0 +1,121 @@
+"""The workflow config, checked before any job runs: each problem is one line naming the key.
+
+Pure Python (jsonschema and PyYAML, which Snakemake itself needs): the Snakefile calls
+:func:`check_config` ahead of Snakemake's own ``validate``, whose messages are schema dumps and
+which lets NaN and infinity through (every JSON Schema bound is false for NaN).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from neuroseed import NeuroseedError
+
+# YAML 1.1 (PyYAML) reads 1e-3 as text: only 1.0e-3 or 0.001 are numbers.
+_NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+DATASET_NAME = "letters, digits, '_', '-' and '.', starting with a letter, digit or '_'"
+
+
+def key_name(path) -> str:
+    """``('encoders', 'cnn', 'kernel_size')`` -> ``encoders.cnn.kernel_size``; list items
+    as ``[i]``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "config"
+
+
+def _leaves(obj: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            yield from _leaves(v, (*path, i))
+    else:
+        yield path, obj
+
+
+def check_finite(config: dict) -> None:
+    """NaN and infinity are never meaningful settings (YAML ``.nan``, ``.inf``)."""
+    for path, value in _leaves(config):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise NeuroseedError(
+                f"config: {key_name(path)}: {value} is not a finite number; give a real value"
+            )
+
+
+def _schema_message(error) -> str:
+    """One line for the most relevant schema violation."""
+    key = key_name(error.absolute_path)
+    value = error.instance
+    if error.validator == "additionalProperties" and isinstance(value, dict):
+        allowed = set(error.schema.get("properties", {}))
+        unknown = sorted(set(value) - allowed)
+        hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+        return f"{key}: unknown key {', '.join(map(repr, unknown))}{hint}"
+    if key == "dataset" and error.validator == "pattern":
+        return (
+            f"dataset: {value!r} is not a usable name ({DATASET_NAME}); outputs go to "
+            "results/<dataset>/"
+        )
+    what = error.schema.get("description") if error.validator in ("oneOf", "anyOf") else None
+    message = f"{value!r} is not {what}" if what else error.message
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+        if "e" in value.lower() and "." not in value:
+            message += f" (YAML reads {value} as text: write it with a '.', e.g. 1.0e-3 or 0.001)"
+        else:  # e.g. --config threads="{training: 2}" passes the 2 as text
+            message += " (a number given as text: --config passes nested values as text; put "
+            message += "them in a --configfile)"
+    return f"{key}: {message}"
+
+
+def check_schema(config: dict, schema: dict) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is not None:
+        raise NeuroseedError(f"config: {_schema_message(error)} (see config/README.md)")
+
+
+def check_files(config: dict) -> None:
+    """User files named in the config exist (a typo fails here, not after hours of jobs)."""
+    source = config.get("source") or {}
+    named = [
+        ("source.fasta", source.get("fasta") if source.get("type") == "fasta" else None),
+        ("source.tree", source.get("tree") if source.get("type") != "greengenes" else None),
+        ("split.file", (config.get("split") or {}).get("file")),
+    ]
+    for key, value in named:
+        if value and not Path(value).is_file():
+            what = "is a directory" if Path(value).is_dir() else "not found"
+            raise NeuroseedError(
+                f"config: {key}: {value!r} {what} (relative paths start in the working "
+                f"directory, {Path.cwd()})"
+            )
+    if source.get("type") == "fasta" and not source.get("fasta"):
+        raise NeuroseedError("config: source.fasta: required when source.type is 'fasta'")
+
+
+def check_config(config: dict, schema_path: str | Path) -> None:
+    """Every check the workflow makes of its config before building the job graph."""
+    import yaml
+
+    check_finite(config)
+    check_schema(config, yaml.safe_load(Path(schema_path).read_text()))
+    check_files(config)
+
+
+def canonical(obj: Any) -> Any:
+    """``obj`` with every mapping's keys sorted: Snakemake compares params by their repr, so
+    the same settings written in another order must not rerun a job."""
+    if isinstance(obj, dict):
+        return {k: canonical(obj[k]) for k in sorted(obj, key=str)}
+    if isinstance(obj, list | tuple):
+        return [canonical(v) for v in obj]
+    return obj

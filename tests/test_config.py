@@ -1,0 +1,148 @@
+"""The config check that runs before any job: one line naming the key for every bad value."""
+
+import copy
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from neuroseed import NeuroseedError
+from neuroseed.config import canonical, check_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "config" / "schema.yaml"
+DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def with_value(path: str, value):
+    config = copy.deepcopy(DEFAULT)
+    *parents, last = path.split(".")
+    node = config
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+    return config
+
+
+def test_the_default_config_passes():
+    check_config(DEFAULT, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        ("split.val_fraction", math.nan, "config: split.val_fraction: nan is not a finite number"),
+        ("split.test_fraction", math.inf, "config: split.test_fraction: inf is not a finite"),
+        ("encoders.linear.learning_rate", math.inf, "encoders.linear.learning_rate: inf"),
+        ("encoders.linear.weight_decay", math.nan, "encoders.linear.weight_decay: nan"),
+        ("encoders.cnn.clipnorm", math.inf, "encoders.cnn.clipnorm: inf"),
+        ("encoders.mlp.dropout", math.nan, "encoders.mlp.dropout: nan"),
+        ("training.embedding_dim", math.inf, "training.embedding_dim: inf"),
+        (
+            "hparam_search.space",
+            {"linear": {"learning_rate": [0.01, math.nan]}},
+            "hparam_search.space.linear.learning_rate[1]: nan is not a finite number",
+        ),
+        (
+            "encoders.cnn.kernel_size",
+            {"default": 3, "euclidean": math.nan},
+            "encoders.cnn.kernel_size.euclidean: nan",
+        ),
+    ],
+)
+def test_nan_and_infinity_are_rejected_naming_the_key(path, value, message):
+    with pytest.raises(NeuroseedError, match="is not a finite number") as err:
+        check_config(with_value(path, value), SCHEMA)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["..", ".", ".hidden", "../x", "a/b", "/tmp/x", "a b", "-x", ""])
+def test_dataset_names_that_are_not_a_plain_folder_are_rejected(name):
+    with pytest.raises(NeuroseedError, match=r"^config: dataset: .* is not a usable name"):
+        check_config(with_value("dataset", name), SCHEMA)
+
+
+@pytest.mark.parametrize("name", ["gg2000", "a.b", "run_2", "V4-150", "_x"])
+def test_plain_dataset_names_pass(name):
+    check_config(with_value("dataset", name), SCHEMA)
+
+
+def test_unknown_key_names_the_allowed_ones():
+    with pytest.raises(NeuroseedError) as err:
+        check_config(with_value("training.epoch", 3), SCHEMA)
+    msg = str(err.value)
+    assert msg.startswith("config: training: unknown key 'epoch' (allowed: batch_size,")
+    assert "\n" not in msg
+
+
+def test_yaml_text_that_looks_like_a_number_gets_a_hint():
+    # PyYAML (YAML 1.1) reads 1e-3 as the string '1e-3'
+    config = with_value("encoders.linear.learning_rate", yaml.safe_load("x: 1e-3")["x"])
+    with pytest.raises(NeuroseedError) as err:
+        check_config(config, SCHEMA)
+    msg = str(err.value)
+    assert "encoders.linear.learning_rate: '1e-3' is not one Adam learning rate" in msg
+    assert "YAML reads 1e-3 as text" in msg
+
+
+def test_a_per_distance_setting_says_what_it_must_be():
+    with pytest.raises(NeuroseedError) as err:
+        check_config(with_value("encoders.cnn.kernel_size", "3"), SCHEMA)
+    assert "encoders.cnn.kernel_size: '3' is not a positive integer, or one per distance" in str(
+        err.value
+    )
+
+
+@pytest.mark.parametrize(
+    "path, key",
+    [
+        ("split.file", "split.file"),
+        ("source.tree", "source.tree"),
+        ("source.fasta", "source.fasta"),
+    ],
+)
+def test_user_files_must_exist(tmp_path, monkeypatch, path, key):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_dir").mkdir()
+    config = with_value(path, "missing.txt")
+    config["source"]["type"] = "fasta"
+    config["source"].setdefault("fasta", None)
+    if path != "source.fasta":
+        (tmp_path / "in.fasta").write_text(">a\nACGT\n")
+        config["source"]["fasta"] = "in.fasta"
+    with pytest.raises(NeuroseedError, match=f"config: {key}: 'missing.txt' not found"):
+        check_config(config, SCHEMA)
+    config = with_value(path, "a_dir")
+    config["source"]["type"] = "fasta"
+    if path != "source.fasta":
+        config["source"]["fasta"] = "in.fasta"
+    with pytest.raises(NeuroseedError, match=f"config: {key}: 'a_dir' is a directory"):
+        check_config(config, SCHEMA)
+
+
+def test_canonical_sorts_mappings_at_every_depth():
+    a = {"b": 1, "a": {"y": [{"q": 1, "p": 2}], "x": 0}}
+    b = {"a": {"x": 0, "y": [{"p": 2, "q": 1}]}, "b": 1}
+    assert repr(canonical(a)) == repr(canonical(b))
+    assert list(canonical(a)) == ["a", "b"] and canonical(a) == a
+
+
+def test_a_number_passed_as_text_on_the_command_line_gets_a_hint():
+    # snakemake --config threads="{training: 2}" passes the nested 2 as the string '2'
+    with pytest.raises(NeuroseedError) as err:
+        check_config(with_value("threads.training", "2"), SCHEMA)
+    assert "threads.training: '2' is not of type 'integer' (a number given as text" in str(
+        err.value
+    )
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [(0, "0 is less than or equal to the minimum of 0"), (-0.1, "-0.1 is less than"),
+     (1.5, "1.5 is greater than or equal to the maximum of 0.5")],
+)  # fmt: skip
+def test_fractions_out_of_range_name_the_key(value, message):
+    with pytest.raises(NeuroseedError) as err:
+        check_config(with_value("split.val_fraction", value), SCHEMA)
+    assert str(err.value).startswith(f"config: split.val_fraction: {message}")
