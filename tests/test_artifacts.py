@@ -95,3 +95,15 @@ def test_the_dataset_check_finds_a_damaged_artifact(tmp_path, monkeypatch, matri
     (folder / "distances.npy").write_bytes(matrix.read_bytes()[:-1])
     with pytest.raises(NeuroseedError, match="results/d/edit_distance/distances.npy: damaged"):
         check_dataset_artifacts("d")
+
+
+def test_a_damaged_json_artifact_is_named(tmp_path):
+    from neuroseed.io import read_json
+
+    path = tmp_path / "metrics.json"
+    path.write_text('{"test_rmse_pct": 2.')
+    with pytest.raises(NeuroseedError) as err:
+        read_json(path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: damaged (not valid JSON: ")
+    assert msg.endswith("delete it and run snakemake again (rule train_model rebuilds it)")

@@ -20,6 +20,8 @@ RULES = {
     "distances.npy": "compute_edit_distance",
     "encoded.npz": "encode_sequences",
     "sequences.fasta": "prepare_sequences",
+    "provenance.json": "prepare_sequences",
+    "metrics.json": "train_model",
 }
 ENCODED_KEYS = ("codes", "lengths", "ids", "padded_length")
 

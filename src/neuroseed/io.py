@@ -103,8 +103,14 @@ def _json_default(obj: Any) -> Any:
 
 
 def read_json(path: str | os.PathLike) -> Any:
-    with open(path) as fh:
-        return json.load(fh)
+    """A JSON artifact; a damaged one is named (with the rule that rebuilds it)."""
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        from neuroseed.artifacts import damaged
+
+        raise damaged(path, f"not valid JSON: {exc}") from None
 
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
