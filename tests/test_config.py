@@ -86,36 +86,43 @@ def test_yaml_text_that_looks_like_a_number_gets_a_hint():
     assert "YAML reads 1e-3 as text" in msg
 
 
-def test_a_per_distance_setting_says_what_it_must_be():
-    with pytest.raises(NeuroseedError) as err:
-        check_config(with_value("encoders.cnn.kernel_size", "3"), SCHEMA)
-    assert "encoders.cnn.kernel_size: '3' is not a positive integer, or one per distance" in str(
-        err.value
-    )
-
-
 @pytest.mark.parametrize(
-    "path, key",
+    "path, value, message",
     [
-        ("split.file", "split.file"),
-        ("source.tree", "source.tree"),
-        ("source.fasta", "source.fasta"),
+        (
+            "encoders.cnn.kernel_size",
+            "3",
+            "encoders.cnn.kernel_size: '3' is not a positive integer, or one per distance",
+        ),
+        # snakemake --config threads="{training: 2}" passes the nested 2 as the string '2'
+        (
+            "threads.training",
+            "2",
+            "threads.training: '2' is not of type 'integer' (a number given as text",
+        ),
     ],
 )
-def test_user_files_must_exist(tmp_path, monkeypatch, path, key):
+def test_a_value_of_the_wrong_type_says_what_it_must_be(path, value, message):
+    with pytest.raises(NeuroseedError) as err:
+        check_config(with_value(path, value), SCHEMA)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("key", ["split.file", "source.tree", "source.fasta"])
+def test_user_files_must_exist(tmp_path, monkeypatch, key):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a_dir").mkdir()
-    config = with_value(path, "missing.txt")
+    config = with_value(key, "missing.txt")
     config["source"]["type"] = "fasta"
     config["source"].setdefault("fasta", None)
-    if path != "source.fasta":
+    if key != "source.fasta":
         (tmp_path / "in.fasta").write_text(">a\nACGT\n")
         config["source"]["fasta"] = "in.fasta"
     with pytest.raises(NeuroseedError, match=f"config: {key}: 'missing.txt' not found"):
         check_config(config, SCHEMA)
-    config = with_value(path, "a_dir")
+    config = with_value(key, "a_dir")
     config["source"]["type"] = "fasta"
-    if path != "source.fasta":
+    if key != "source.fasta":
         config["source"]["fasta"] = "in.fasta"
     with pytest.raises(NeuroseedError, match=f"config: {key}: 'a_dir' is a directory"):
         check_config(config, SCHEMA)
@@ -126,15 +133,6 @@ def test_canonical_sorts_mappings_at_every_depth():
     b = {"a": {"x": 0, "y": [{"p": 2, "q": 1}]}, "b": 1}
     assert repr(canonical(a)) == repr(canonical(b))
     assert list(canonical(a)) == ["a", "b"] and canonical(a) == a
-
-
-def test_a_number_passed_as_text_on_the_command_line_gets_a_hint():
-    # snakemake --config threads="{training: 2}" passes the nested 2 as the string '2'
-    with pytest.raises(NeuroseedError) as err:
-        check_config(with_value("threads.training", "2"), SCHEMA)
-    assert "threads.training: '2' is not of type 'integer' (a number given as text" in str(
-        err.value
-    )
 
 
 @pytest.mark.parametrize(

@@ -224,3 +224,22 @@ def test_a_training_part_of_identical_sequences_says_so(encoder):
         f"training {encoder}+euclidean: the 14 training sequences are all identical (every edit "
         "distance is 0), so there is nothing to learn; check the input sequences and the split"
     )
+
+
+@pytest.mark.parametrize("distance", ["euclidean", "manhattan", "square"])
+def test_mlp_defaults_do_not_blow_up(distance):
+    """The MLP's default settings for the unbounded geometries (config/config.yaml) train without
+    blowing up: at the old 0.01 the first epochs reached 150-2,000 % training %RMSE on these
+    data (constant predictor ~1 %); docs/reliability.md, "Training stability"."""
+    from pathlib import Path
+
+    import yaml
+
+    from neuroseed.settings import settings_from_config
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
+    codes, d, _, length = toy_data(n=60, length=200, seed=1)
+    parts = {"train": np.arange(0, 40), "val": np.arange(40, 50), "test": np.arange(50, 60)}
+    fields = {**settings_from_config(config, "mlp", distance, 0), "epochs": 5}
+    _, history, metrics = train(TrainSettings(**fields), codes, d, parts, length, verbose=0)
+    assert history["rmse_pct"].max() < 10 * max(1.0, metrics["constant_predictor_test_rmse_pct"])

@@ -281,8 +281,10 @@ def test_bad_input_fails_in_one_line_and_leaves_nothing(tmp_path, text, message)
 
 def test_user_fasta_with_mismatched_tree_fails_clearly(tmp_path):
     work = copy_workflow(tmp_path)
-    (work / "t.nwk").write_text("((a:1,b:1):1,zz:2);")
-    (work / "bad.fasta").write_text(">a\nACGTACGT\n>b\nACGTTCGT\n>c\nACGAACGT\n")
+    (work / "t.nwk").write_text("(((a:1,b:1):1,(d:1,e:1):1):1,(f:1,zz:1):2);")
+    seqs = ["ACGTACGT", "ACGTTCGT", "ACGAACGT", "ACGTACGA", "TCGTACGT", "ACCTACGT"]
+    records = "".join(f">{i}\n{s}\n" for i, s in zip("abcdef", seqs, strict=True))
+    (work / "bad.fasta").write_text(records)
     (work / "bad.yaml").write_text(
         json.dumps(
             {
@@ -299,7 +301,7 @@ def test_user_fasta_with_mismatched_tree_fails_clearly(tmp_path):
     )
     proc = smk(work, "results/bad/sequences/tree.nwk", "--configfile", "bad.yaml", check=False)
     assert proc.returncode != 0
-    assert "1 of 3 sequence ids are not leaves of the tree, e.g. c" in proc.stderr
+    assert "1 of 6 sequence ids are not leaves of the tree, e.g. c" in proc.stderr
     assert not (work / "results" / "bad" / "sequences" / "tree.nwk").exists()
     # the sequences themselves were fine and stay: a fixed tree only reruns the tree job
     assert (work / "results" / "bad" / "sequences" / "sequences.fasta").exists()
