@@ -7,16 +7,19 @@ min_version("9.0")
 # The checkout's own library, also where another copy of neuroseed is installed.
 sys.path.insert(0, f"{workflow.basedir}/src")
 from neuroseed import NeuroseedError
+from neuroseed.artifacts import check_dataset_artifacts
 from neuroseed.config import check_config
 
 
 configfile: "config/config.yaml"
 
 
-# A bad config (NaN, unknown key, '..', missing file) ends in one line naming the key, before
-# any job; then Snakemake's validation fills in the schema's defaults.
+# Before any job, in one line: a bad config (NaN, unknown key, '..', missing file) names the
+# key; a damaged matrix or encoding names the file, before a job deletes the good models
+# downstream of it. Then Snakemake's validation fills in the schema's defaults.
 try:
     check_config(config, f"{workflow.basedir}/config/schema.yaml")
+    check_dataset_artifacts(config["dataset"])
 except NeuroseedError as exc:
     sys.exit(str(exc))
 validate(config, "config/schema.yaml")

@@ -1,8 +1,5 @@
 import re
-import sys
 
-from neuroseed import NeuroseedError
-from neuroseed.artifacts import check_dataset_artifacts
 from neuroseed.config import canonical
 from neuroseed.settings import search_settings, search_space, settings_from_config
 from neuroseed.workflow import prefer_checkout
@@ -21,13 +18,6 @@ wildcard_constraints:
 
 
 DATASET = config["dataset"]
-
-# A damaged matrix or encoding (a truncated copy, a full disk) stops the run here, before any
-# job would delete the good models downstream of it.
-try:
-    check_dataset_artifacts(DATASET)
-except NeuroseedError as exc:
-    sys.exit(str(exc))
 
 
 def has_tree():
