@@ -1,6 +1,6 @@
 import sys
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -8,21 +8,23 @@ min_version("9.0")
 sys.path.insert(0, f"{workflow.basedir}/src")
 from neuroseed import NeuroseedError
 from neuroseed.artifacts import check_dataset_artifacts
-from neuroseed.config import check_config
+from neuroseed.config import check_config, with_defaults
 
 
 configfile: "config/config.yaml"
 
 
-# Before any job, in one line: a bad config (NaN, unknown key, '..', missing file) names the
-# key; a damaged matrix or encoding names the file, before a job deletes the good models
-# downstream of it. Then Snakemake's validation fills in the schema's defaults.
+# Before any job, in one line: a bad config (NaN, unknown key, '..', missing file) is checked
+# against src/neuroseed/schema.yaml and names the key; a damaged matrix or encoding names the
+# file, before a job deletes the good models downstream of it. Then the schema's defaults are
+# filled in (as snakemake.utils.validate would, which trips over a null object such as
+# source.patric whose keys have defaults).
 try:
-    check_config(config, f"{workflow.basedir}/config/schema.yaml")
+    check_config(config)
     check_dataset_artifacts(config["dataset"])
 except NeuroseedError as exc:
     sys.exit(str(exc))
-validate(config, "config/schema.yaml")
+config.update(with_defaults(config))
 
 
 report: "report/workflow.rst"

@@ -28,7 +28,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from neuroseed.edit_distance import edit_distance_matrix  # noqa: E402
-from neuroseed.sequences import greengenes_paths, load_records  # noqa: E402
+from neuroseed.sequences import load_records  # noqa: E402
+from neuroseed.sources import greengenes_paths  # noqa: E402
 
 
 def greengenes(n: int) -> list[str]:

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from neuroseed.edit_distance import edit_distance_matrix  # noqa: E402
-from neuroseed.sequences import greengenes_paths, load_records  # noqa: E402
+from neuroseed.sequences import load_records  # noqa: E402
+from neuroseed.sources import greengenes_paths  # noqa: E402
 
 
 def exact_rate(seqs: list[str], pairs: int, threads: int, seed: int = 0) -> float:
@@ -51,8 +52,8 @@ def exact_rate(seqs: list[str], pairs: int, threads: int, seed: int = 0) -> floa
 def embedding_route(model_path: Path, seqs: list[str], width: int) -> tuple[float, float]:
     """Seconds to embed ``seqs`` and to compute all their pairwise model distances."""
     from neuroseed.encoding import encode
-    from neuroseed.search import distances, load_siamese
-    from neuroseed.training import embed
+    from neuroseed.model_file import load_siamese
+    from neuroseed.runtime import distances, embed
 
     encoder, head = load_siamese(model_path)
     codes, _ = encode(seqs[:64], width)
@@ -77,7 +78,7 @@ def main(argv=None):
     p.add_argument("--exact-sample", type=int, default=100_000, help="pairs timed for larger N")
     args = p.parse_args(argv)
 
-    from neuroseed.training import configure_backend
+    from neuroseed.runtime import configure_backend
 
     info = configure_backend(args.threads, 0)
     runs = sorted((ROOT / "results" / args.dataset / "training" / args.split).glob("*/seed0"))

@@ -34,13 +34,15 @@ def run_one(job: dict) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
     import yaml
 
-    from neuroseed.settings import settings_from_config
-    from neuroseed.training import TrainSettings, configure_backend, load_inputs, train
+    from neuroseed.artifacts import load_dataset
+    from neuroseed.runtime import configure_backend
+    from neuroseed.settings import TrainSettings, settings_from_config
+    from neuroseed.training import train
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     configure_backend(job["threads"], job["seed"])
     base = ROOT / "results" / job["dataset"]
-    codes, length, distances, parts, alphabet = load_inputs(
+    data = load_dataset(
         base / "encoding" / "encoded.npz",
         base / "edit_distance" / "distances.npy",
         base / "splits" / "random-s1.json",
@@ -50,7 +52,13 @@ def run_one(job: dict) -> dict:
         (fields if key in fields else fields["hparams"])[key] = value
     try:
         _, history, metrics = train(
-            TrainSettings(**fields), codes, distances, parts, length, 0, alphabet
+            TrainSettings(**fields),
+            data.codes,
+            data.distances,
+            data.parts,
+            data.length,
+            verbose=0,
+            alphabet_size=data.alphabet_size,
         )
     except Exception as exc:  # a NaN loss is a result here, not a crash
         return {**job, "failed": str(exc).splitlines()[0]}

@@ -25,20 +25,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from neuroseed.config import with_defaults  # noqa: E402
 from neuroseed.encoding import encode  # noqa: E402
-from neuroseed.models import TRAINED  # noqa: E402
-from neuroseed.sequences import greengenes_paths, load_records  # noqa: E402
+from neuroseed.registry import TRAINED  # noqa: E402
+from neuroseed.runtime import configure_backend  # noqa: E402
+from neuroseed.sequences import load_records  # noqa: E402
 from neuroseed.settings import settings_from_config  # noqa: E402
+from neuroseed.sources import greengenes_paths  # noqa: E402
 
 
 def load_config() -> dict:
     """The default workflow config with the schema's defaults filled in."""
     import yaml
-    from snakemake.utils import validate
 
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    validate(config, str(ROOT / "config" / "schema.yaml"))
-    return config
+    return with_defaults(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()))
 
 
 def pair_batches(seqs, codes, batches, batch_size, seed=0):
@@ -63,7 +63,6 @@ def measure(encoder, codes, batches, warmup, threads, distance, config):
     import keras
 
     from neuroseed.models import build_encoder, build_siamese
-    from neuroseed.training import configure_backend
 
     configure_backend(threads, 0)
     s = settings_from_config(config, encoder, distance, 0)
@@ -101,8 +100,6 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     import keras
-
-    from neuroseed.training import configure_backend
 
     config = load_config()
     source = args.fasta or greengenes_paths()[0]

@@ -1,5 +1,6 @@
 import re
 
+from neuroseed import registry, sources
 from neuroseed.config import canonical
 from neuroseed.settings import search_settings, search_space, settings_from_config
 from neuroseed.workflow import prefer_checkout
@@ -10,19 +11,14 @@ prefer_checkout(f"{workflow.basedir}/src")
 
 wildcard_constraints:
     dataset=re.escape(config["dataset"]),
-    encoder="linear|mlp|cnn|gru|transformer|local_transformer|kmer",
-    distance="euclidean|manhattan|square|cosine|hyperbolic",
-    split=r"file|random-s\d+|(distance|tree)-d\d+-s\d+",
+    encoder=registry.alternatives(registry.ENCODERS),
+    distance=registry.alternatives(registry.DISTANCES),
+    split=registry.SPLIT_PATTERN,
     seed=r"\d+",
     dim=r"\d+",
 
 
 DATASET = config["dataset"]
-
-
-def has_tree():
-    """Greengenes comes with its reference tree; a user FASTA only if source.tree is set."""
-    return config["source"]["type"] == "greengenes" or bool(config["source"]["tree"])
 
 
 PATRIC_FETCH_KEYS = (
@@ -49,13 +45,8 @@ def patric_query(stage):
 
 
 def source_input(wildcards):
-    """What prepare_sequences reads besides the embedded Greengenes data."""
-    kind = config["source"]["type"]
-    if kind == "patric":
-        return {"fasta": f"results/{wildcards.dataset}/raw/patric.fasta"}
-    if kind == "fasta" and config["source"]["fasta"]:
-        return {"fasta": config["source"]["fasta"]}
-    return {}
+    """What prepare_sequences reads besides package data (Greengenes)."""
+    return sources.sequence_input(config["source"], wildcards.dataset)
 
 
 def encoding_input(wildcards):
@@ -67,27 +58,20 @@ def encoding_input(wildcards):
 
 
 def split_name(method=None, depth=None, seed=None):
-    """Split names carry their parameters: random-s1, distance-d4-s0, tree-d8-s2, file."""
+    """The configured split's name (registry.split_name), or another's with its parameters."""
     s = config["split"]
     if s["file"] and method is None:
-        return "file"
-    method = method or s["method"]
-    seed = s["seed"] if seed is None else seed
-    if method == "random":
-        return f"random-s{seed}"
-    return f"{method}-d{s['depth'] if depth is None else depth}-s{seed}"
-
-
-def parse_split(name):
-    if name == "file":
-        return {"method": "file", "depth": 0, "seed": 0}
-    m = re.fullmatch(r"(random|distance|tree)(?:-d(\d+))?-s(\d+)", name)
-    return {"method": m[1], "depth": int(m[2] or 0), "seed": int(m[3])}
+        return registry.SPLIT_FILE
+    return registry.split_name(
+        method or s["method"],
+        s["depth"] if depth is None else depth,
+        s["seed"] if seed is None else seed,
+    )
 
 
 def tree_path(dataset):
     """The dataset's own tree when it has one, else a UPGMA tree of its edit distances."""
-    name = "tree.nwk" if has_tree() else "tree_upgma.nwk"
+    name = "tree.nwk" if sources.has_tree(config["source"]) else "tree_upgma.nwk"
     return f"results/{dataset}/sequences/{name}"
 
 
@@ -95,7 +79,7 @@ def split_options(wildcards):
     s = config["split"]
     return canonical(
         {
-            **parse_split(wildcards.split),
+            **registry.parse_split(wildcards.split),
             "val_fraction": s["val_fraction"],
             "test_fraction": s["test_fraction"],
         }
@@ -105,15 +89,14 @@ def split_options(wildcards):
 def tree_input(wildcards):
     """The user's tree is an input (editing it reruns the pruning); Greengenes' own tree is
     package data."""
-    tree = config["source"]["tree"]
-    return {"tree": tree} if tree and config["source"]["type"] != "greengenes" else {}
+    return sources.tree_input(config["source"])
 
 
 def split_input(wildcards):
     """What a split reads; the user's split file is an input, so editing it reruns the split."""
     inputs = {"fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta"}
-    method = parse_split(wildcards.split)["method"]
-    if method == "file":
+    method = registry.parse_split(wildcards.split)["method"]
+    if method == registry.SPLIT_FILE:
         inputs["file"] = config["split"]["file"]
         # which ids the filters dropped, to say so when the file names one of them
         inputs["provenance"] = f"results/{wildcards.dataset}/sequences/provenance.json"
@@ -249,8 +232,8 @@ def all_targets():
         *figure_paths("clustering"),
     ]
     # the k-mer baseline has no epochs, hence no training curves
-    if set(config["training"]["encoders"]) != {"kmer"}:
+    if set(config["training"]["encoders"]) & set(registry.TRAINED):
         targets += figure_paths("training_curves") + figure_paths("training_time")
-    if has_tree():
+    if sources.has_tree(config["source"]):
         targets.append(f"results/{DATASET}/sequences/tree.nwk")
     return targets

@@ -17,7 +17,7 @@ rule process_patric:
     input:
         raw="results/{dataset}/raw/patric",
     output:
-        fasta="results/{dataset}/raw/patric.fasta",
+        fasta=sources.fetched_fasta("{dataset}"),
         provenance="results/{dataset}/raw/patric_provenance.json",
     log:
         "results/{dataset}/logs/process_patric.log",

@@ -5,7 +5,7 @@ from neuroseed import workflow
 
 def main(smk):
     from neuroseed.clustering import run_stage
-    from neuroseed.training import configure_backend
+    from neuroseed.runtime import configure_backend
 
     configure_backend(smk.threads, 0)
     run_stage(

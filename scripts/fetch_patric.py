@@ -4,7 +4,7 @@ from neuroseed import patric, workflow
 
 
 def main(smk):
-    patric.fetch(patric.Query(**smk.params.query), smk.output.raw)
+    patric.fetch(patric.Query.of(**smk.params.query), smk.output.raw)
 
 
 workflow.run(main, snakemake)  # noqa: F821

@@ -4,9 +4,12 @@ from neuroseed import sequences, workflow
 
 
 def main(smk):
-    fetched = smk.input.fasta if smk.params.source["type"] == "patric" else None
     sequences.prepare(
-        smk.params.source, smk.params.options, smk.output.fasta, smk.output.provenance, fetched
+        smk.params.source,
+        smk.params.options,
+        smk.output.fasta,
+        smk.output.provenance,
+        smk.input.get("fasta"),
     )
 
 

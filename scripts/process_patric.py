@@ -4,7 +4,7 @@ from neuroseed import patric, workflow
 
 
 def main(smk):
-    query = patric.Query(**smk.params.query)
+    query = patric.Query.of(**smk.params.query)
     patric.process(query, smk.input.raw, smk.output.fasta, smk.output.provenance)
 
 

@@ -5,7 +5,7 @@ from neuroseed import workflow
 
 def main(smk):
     from neuroseed.hparam_search import run_stage
-    from neuroseed.training import TrainSettings
+    from neuroseed.settings import TrainSettings
 
     run_stage(
         TrainSettings(**smk.params.settings),

@@ -4,14 +4,15 @@ from neuroseed import workflow
 
 
 def main(smk):
-    from neuroseed.training import TrainSettings, run_stage
+    from neuroseed.settings import TrainSettings
+    from neuroseed.training import run_stage
 
-    settings = TrainSettings(**smk.params.settings)
     run_stage(
-        settings,
+        TrainSettings(**smk.params.settings),
         smk.input.encoded,
         smk.input.distances,
         smk.input.split,
+        smk.wildcards.split,
         smk.output.model,
         smk.output.history,
         smk.output.metrics,

@@ -1,9 +1,63 @@
-import os
+"""Fixtures and helpers shared by the tests (import helpers with ``from conftest import ...``)."""
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+WORKFLOW = ("Snakefile", "rules", "scripts", "config", "envs", "profiles", "report")
+
+
+def copy_workflow(dest: Path, library: bool = False) -> Path:
+    """The workflow (and with ``library`` its own copy of ``src/``) under ``dest``, with the
+    tiny config; without ``library`` its jobs use this checkout's library."""
+    for item in (*WORKFLOW, "src") if library else WORKFLOW:
+        src = ROOT / item
+        if src.is_dir():
+            shutil.copytree(src, dest / item, ignore=shutil.ignore_patterns("*.egg-info"))
+        else:
+            shutil.copy(src, dest / item)
+    shutil.copy(ROOT / "tests" / "data" / "tiny.yaml", dest / "tiny.yaml")
+    return dest
+
+
+def smk(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``snakemake --cores 2 ARGS`` in ``workdir``; fails the test with its output unless
+    ``check`` is off."""
+    proc = subprocess.run(
+        [*SNAKEMAKE, "--cores", "2", *args], cwd=workdir, capture_output=True, text=True
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def toy_data(n=24, length=30, seed=0):
+    """``n`` mutants of one random sequence: codes, edit distances, parts and length L."""
+    from neuroseed.edit_distance import edit_distance_matrix
+    from neuroseed.encoding import encode
+
+    rng = np.random.default_rng(seed)
+    root = "".join(rng.choice(list("ACGT"), size=length))
+    seqs = []
+    for _ in range(n):
+        s = list(root)
+        for _ in range(rng.integers(1, 8)):
+            s[rng.integers(0, len(s))] = rng.choice(list("ACGT"))
+        seqs.append("".join(s[: length - rng.integers(0, 4)]))
+    codes, _ = encode(seqs)
+    d = edit_distance_matrix(seqs)
+    parts = {"train": np.arange(0, 14), "val": np.arange(14, 19), "test": np.arange(19, 24)}
+    return codes, d, parts, codes.shape[1]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ needs_mafft = pytest.mark.skipif(
 def test_mafft_alignment_keeps_ids_order_and_sequences(fasta, tmp_path):
     recs = [("s1 first", "ACGTACGTTGCA"), ("s2", "ACGTCGTTGCA"), ("s3", "ACGTACGTAATTGCA")]
     out = tmp_path / "aln.fasta"
-    align(fasta(recs), out, threads=1)
+    align(fasta(recs), out, threads=1, options="--auto")
     rows = read_fasta(out)
     assert [r[0] for r in rows] == ["s1", "s2", "s3"] and rows[0][1] == "s1 first"
     assert len({len(r[2]) for r in rows}) == 1
@@ -30,7 +30,7 @@ def test_missing_mafft_says_how_to_install(fasta, tmp_path, monkeypatch):
     with pytest.raises(
         NeuroseedError, match="mafft is not on PATH: install it with 'apt-get install mafft'"
     ):
-        align(fasta([("a", "ACGT"), ("b", "ACGA")]), tmp_path / "o.fasta")
+        align(fasta([("a", "ACGT"), ("b", "ACGA")]), tmp_path / "o.fasta", 1, "--auto")
     assert not (tmp_path / "o.fasta").exists()
 
 

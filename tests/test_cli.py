@@ -10,7 +10,8 @@ import pytest
 from neuroseed.cli import main
 from neuroseed.edit_distance import edit_distance_matrix
 from neuroseed.encoding import encode
-from neuroseed.training import TrainSettings, train
+from neuroseed.settings import defaults
+from neuroseed.training import train
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def trained(tmp_path_factory):
     codes, _ = encode(seqs)
     d = edit_distance_matrix(seqs)
     parts = {"train": np.arange(20), "val": np.arange(20, 25), "test": np.arange(25, 30)}
-    settings = TrainSettings(
+    settings = defaults(
         model="cnn",
         distance="hyperbolic",
         embedding_dim=8,
@@ -265,12 +266,12 @@ def test_a_failed_write_names_the_output_not_a_temporary_file(
 
 
 def test_any_os_error_is_one_line_naming_the_file(trained, tmp_path, capsys, monkeypatch):
-    import neuroseed.search
+    import neuroseed.embedding_search
 
     def unreadable(path, width):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(neuroseed.search, "read_sequences", unreadable)
+    monkeypatch.setattr(neuroseed.embedding_search, "read_sequences", unreadable)
     out, _, _ = trained
     fasta = str(out / "refs.fasta")
     line = _one_line_error(capsys, ["embed", str(out / "model.keras"), fasta, "-o", "e.npy"])
@@ -296,3 +297,67 @@ def test_search_counts_must_be_sensible(trained, tmp_path, capsys, args):
     argv = ["search", str(model), "--refs", str(fasta), "--query", str(fasta)]
     line = _one_line_error(capsys, [*argv, "-o", str(tmp_path / "h.tsv"), *args])
     assert "-k must be at least 1 and --rerank at least 0" in line
+
+
+def _identity(model, **changes):
+    from neuroseed.model_file import Identity
+
+    fields = dict(
+        encoder="cnn",
+        distance="hyperbolic",
+        seed=0,
+        padded_length=60,
+        input_width=int(model.input_shape[0][1]),
+        alphabet="ACGT",
+        embedding_dim=8,
+        split="random-s1",
+        neuroseed_version="test",
+        keras_backend="tensorflow",
+    )
+    return Identity(**{**fields, **changes})
+
+
+def test_a_model_with_its_identity_needs_nothing_beside_it(trained, tmp_path, caplog):
+    """A model written by the workflow carries L inside: copied alone, it still searches."""
+    from neuroseed.model_file import labels, save_model
+
+    out, seqs, model = trained
+    alone = tmp_path / "alone" / "model.keras"
+    save_model(model, alone, _identity(model, padded_length=77))
+    assert labels(alone) == {"model": "cnn", "distance": "hyperbolic", "seed": 0}
+    hits = tmp_path / "hits.tsv"
+    argv = ["search", str(alone), "--refs", str(out / "refs.fasta"), "--query"]
+    caplog.set_level("INFO")
+    assert main([*argv, str(out / "queries.fasta"), "-k", "2", "-o", str(hits)]) == 0
+    assert "L = 77" in caplog.text  # from the identity, not a metrics.json
+
+
+@pytest.mark.parametrize("problem", ["aligned", "damaged", "nothing"])
+def test_a_model_that_cannot_say_what_it_is_is_one_line(trained, tmp_path, capsys, problem):
+    import zipfile
+
+    from neuroseed import NeuroseedError
+    from neuroseed.model_file import IDENTITY, labels, save_model
+
+    _, _, model = trained
+    path = tmp_path / "model.keras"
+    if problem == "aligned":
+        save_model(model, path, _identity(model, alphabet="ACGT-"))
+    elif problem == "damaged":
+        model.save(path)
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr(IDENTITY, "{not json")
+    else:
+        model.save(path)  # plain Keras: no identity, no metrics.json beside
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text(">a\nACGTACGT\n")
+    if problem == "nothing":
+        with pytest.raises(NeuroseedError, match="no neuroseed.json inside .* retrain it"):
+            labels(path)
+        return
+    line = _one_line_error(capsys, ["embed", str(path), str(fasta), "-o", str(tmp_path / "e.npy")])
+    expected = {
+        "aligned": "the model reads MAFFT-aligned input",
+        "damaged": f"{path}: its {IDENTITY} is damaged (JSONDecodeError)",
+    }[problem]
+    assert expected in line

@@ -2,16 +2,14 @@
 
 import copy
 import math
-from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 
 from neuroseed import NeuroseedError
 from neuroseed.config import canonical, check_config
 
-ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT / "config" / "schema.yaml"
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 
@@ -26,7 +24,7 @@ def with_value(path: str, value):
 
 
 def test_the_default_config_passes():
-    check_config(DEFAULT, SCHEMA)
+    check_config(DEFAULT)
 
 
 @pytest.mark.parametrize(
@@ -53,24 +51,24 @@ def test_the_default_config_passes():
 )
 def test_nan_and_infinity_are_rejected_naming_the_key(path, value, message):
     with pytest.raises(NeuroseedError, match="is not a finite number") as err:
-        check_config(with_value(path, value), SCHEMA)
+        check_config(with_value(path, value))
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("name", ["..", ".", ".hidden", "../x", "a/b", "/tmp/x", "a b", "-x", ""])
 def test_dataset_names_that_are_not_a_plain_folder_are_rejected(name):
     with pytest.raises(NeuroseedError, match=r"^config: dataset: .* is not a usable name"):
-        check_config(with_value("dataset", name), SCHEMA)
+        check_config(with_value("dataset", name))
 
 
 @pytest.mark.parametrize("name", ["gg2000", "a.b", "run_2", "V4-150", "_x"])
 def test_plain_dataset_names_pass(name):
-    check_config(with_value("dataset", name), SCHEMA)
+    check_config(with_value("dataset", name))
 
 
 def test_unknown_key_names_the_allowed_ones():
     with pytest.raises(NeuroseedError) as err:
-        check_config(with_value("training.epoch", 3), SCHEMA)
+        check_config(with_value("training.epoch", 3))
     msg = str(err.value)
     assert msg.startswith("config: training: unknown key 'epoch' (allowed: batch_size,")
     assert "\n" not in msg
@@ -80,7 +78,7 @@ def test_yaml_text_that_looks_like_a_number_gets_a_hint():
     # PyYAML (YAML 1.1) reads 1e-3 as the string '1e-3'
     config = with_value("encoders.linear.learning_rate", yaml.safe_load("x: 1e-3")["x"])
     with pytest.raises(NeuroseedError) as err:
-        check_config(config, SCHEMA)
+        check_config(config)
     msg = str(err.value)
     assert "encoders.linear.learning_rate: '1e-3' is not one Adam learning rate" in msg
     assert "YAML reads 1e-3 as text" in msg
@@ -104,7 +102,7 @@ def test_yaml_text_that_looks_like_a_number_gets_a_hint():
 )
 def test_a_value_of_the_wrong_type_says_what_it_must_be(path, value, message):
     with pytest.raises(NeuroseedError) as err:
-        check_config(with_value(path, value), SCHEMA)
+        check_config(with_value(path, value))
     assert message in str(err.value)
 
 
@@ -119,13 +117,13 @@ def test_user_files_must_exist(tmp_path, monkeypatch, key):
         (tmp_path / "in.fasta").write_text(">a\nACGT\n")
         config["source"]["fasta"] = "in.fasta"
     with pytest.raises(NeuroseedError, match=f"config: {key}: 'missing.txt' not found"):
-        check_config(config, SCHEMA)
+        check_config(config)
     config = with_value(key, "a_dir")
     config["source"]["type"] = "fasta"
     if key != "source.fasta":
         config["source"]["fasta"] = "in.fasta"
     with pytest.raises(NeuroseedError, match=f"config: {key}: 'a_dir' is a directory"):
-        check_config(config, SCHEMA)
+        check_config(config)
 
 
 def test_canonical_sorts_mappings_at_every_depth():
@@ -142,5 +140,5 @@ def test_canonical_sorts_mappings_at_every_depth():
 )  # fmt: skip
 def test_fractions_out_of_range_name_the_key(value, message):
     with pytest.raises(NeuroseedError) as err:
-        check_config(with_value("split.val_fraction", value), SCHEMA)
+        check_config(with_value("split.val_fraction", value))
     assert str(err.value).startswith(f"config: split.val_fraction: {message}")

@@ -1,32 +1,27 @@
 """Random hyperparameter search: trial settings, scoring on validation, resuming, feed-back."""
 
 import math
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from test_models import toy_data
+from conftest import ROOT, toy_data
 
 from neuroseed import hparam_search, training
 from neuroseed.hparam_search import apply_trial, best_settings, search
-from neuroseed.settings import search_settings, search_space, settings_from_config
-from neuroseed.training import TrainSettings
-
-ROOT = Path(__file__).resolve().parents[1]
+from neuroseed.settings import defaults, search_settings, search_space, settings_from_config
 
 
 def default_config():
-    from snakemake.utils import validate
+    from neuroseed.config import with_defaults
 
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    validate(config, str(ROOT / "config" / "schema.yaml"))
-    return config
+    return with_defaults(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()))
 
 
 def test_trial_values_go_to_training_fields_or_encoder_settings():
-    base = TrainSettings(model="cnn", distance="hyperbolic", hparams={"channels": 32, "layers": 4})
+    base = replace(defaults("cnn", "hyperbolic"), hparams={"channels": 32, "layers": 4})
     s = apply_trial(base, {"learning_rate": 0.003, "batch_size": 64, "channels": 16})
     assert (s.learning_rate, s.batch_size) == (0.003, 64)
     assert s.hparams == {"channels": 16, "layers": 4}
@@ -99,7 +94,7 @@ def test_best_settings_change_only_the_searched_distance():
 
 def test_search_scores_on_validation_and_resumes(tmp_path, monkeypatch):
     codes, d, parts, length = toy_data()
-    settings = TrainSettings(
+    settings = defaults(
         model="linear", distance="hyperbolic", embedding_dim=8, epochs=2, partners=3, seed=1
     )
     space = {"learning_rate": [0.001, 0.01, 0.1], "batch_size": [8, 16]}
@@ -130,5 +125,5 @@ def test_search_scores_on_validation_and_resumes(tmp_path, monkeypatch):
 
 
 def test_state_key_changes_with_the_space():
-    s = TrainSettings(model="linear", distance="cosine")
+    s = defaults(model="linear", distance="cosine")
     assert hparam_search.state_key(s, {"a": [1]}, 2) != hparam_search.state_key(s, {"a": [2]}, 2)

@@ -3,11 +3,11 @@ import math
 import keras
 import numpy as np
 import pytest
+from conftest import toy_data
 
 from neuroseed import NeuroseedError
 from neuroseed.encoding import encode
 from neuroseed.models import (
-    ENCODERS,
     KmerProfile,
     OneHot,
     SelfAttention,
@@ -15,7 +15,9 @@ from neuroseed.models import (
     build_siamese,
     split_siamese,
 )
-from neuroseed.training import TrainSettings, _eval_callback_class, fit_kmer, sample_pairs, train
+from neuroseed.registry import ENCODERS
+from neuroseed.settings import TrainSettings, defaults
+from neuroseed.training import AllPairsValidation, fit_kmer, sample_pairs, train
 
 SMALL = {
     "cnn": {"channels": 4, "layers": 2},
@@ -95,7 +97,7 @@ def test_banded_attention_equals_masked_full_attention():
 @pytest.mark.parametrize("distance", ["cosine", "hyperbolic"])
 def test_kmer_scale_is_the_least_squares_fit(distance):
     codes, d, parts, length = toy_data()
-    settings = TrainSettings(model="kmer", distance=distance, hparams={"k": 2})
+    settings = defaults(model="kmer", distance=distance, hparams={"k": 2})
     model, history, pairs = fit_kmer(settings, codes, d, parts, length)
     encoder, head = split_siamese(model)
     idx = parts["train"]
@@ -141,28 +143,11 @@ def test_sample_pairs_never_self_and_skip_zero_distance():
     assert (d[pairs[:, 0], pairs[:, 1]] > 0).all()
 
 
-def toy_data(n=24, length=30, seed=0):
-    from neuroseed.edit_distance import edit_distance_matrix
-
-    rng = np.random.default_rng(seed)
-    root = "".join(rng.choice(list("ACGT"), size=length))
-    seqs = []
-    for _ in range(n):
-        s = list(root)
-        for _ in range(rng.integers(1, 8)):
-            s[rng.integers(0, len(s))] = rng.choice(list("ACGT"))
-        seqs.append("".join(s[: length - rng.integers(0, 4)]))
-    codes, _ = encode(seqs)
-    d = edit_distance_matrix(seqs)
-    parts = {"train": np.arange(0, 14), "val": np.arange(14, 19), "test": np.arange(19, 24)}
-    return codes, d, parts, codes.shape[1]
-
-
 @pytest.mark.parametrize("encoder", ENCODERS)
 @pytest.mark.parametrize("distance", ["euclidean", "manhattan", "square", "cosine", "hyperbolic"])
 def test_every_encoder_and_distance_trains_without_nan(encoder, distance):
     codes, d, parts, length = toy_data()
-    settings = TrainSettings(
+    settings = defaults(
         model=encoder,
         distance=distance,
         embedding_dim=8,
@@ -180,7 +165,7 @@ def test_every_encoder_and_distance_trains_without_nan(encoder, distance):
 
 def test_training_is_deterministic_given_a_seed():
     codes, d, parts, length = toy_data()
-    settings = TrainSettings(
+    settings = defaults(
         model="linear",
         distance="hyperbolic",
         embedding_dim=8,
@@ -200,7 +185,7 @@ def test_nan_loss_is_a_clear_error():
     enc = build_encoder("linear", length, 4, "euclidean")
     model = build_siamese(enc, "euclidean")
     encoder, head = split_siamese(model)
-    cb = _eval_callback_class()(encoder, head, codes, d, parts["val"], length, "linear+euclidean")
+    cb = AllPairsValidation(encoder, head, codes, d, parts["val"], length, "linear+euclidean")
     with pytest.raises(
         NeuroseedError, match=r"training linear\+euclidean: loss became nan in epoch 3"
     ):
@@ -215,7 +200,7 @@ def test_a_training_part_of_identical_sequences_says_so(encoder):
     train_idx = parts["train"]
     codes[train_idx] = codes[train_idx[0]]
     d[np.ix_(train_idx, train_idx)] = 0
-    settings = TrainSettings(
+    settings = defaults(
         model=encoder, distance="euclidean", epochs=1, hparams=SMALL.get(encoder, {})
     )
     with pytest.raises(NeuroseedError) as err:

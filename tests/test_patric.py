@@ -40,7 +40,7 @@ def fake_p3(data_file, monkeypatch):
 
 def test_rest_pages_retries_and_encodes(tmp_path):
     with FakeApi(make_data(), fail_first=1) as api:
-        q = Query(**QUERY, method="rest", base_url=api.url, page_size=7, batch_size=10,
+        q = Query.of(**QUERY, method="rest", base_url=api.url, page_size=7, batch_size=10,
                   backoff_seconds=0.01)  # fmt: skip
         feats = fetch_rest(q, tmp_path)
     genome_pages = [b for c, b in api.requests if c == "genome"]
@@ -58,10 +58,12 @@ def test_rest_pages_retries_and_encodes(tmp_path):
 
 def test_p3_and_rest_fetch_the_same_features(tmp_path, fake_p3):
     (tmp_path / "p3").mkdir()
-    p3 = fetch_p3(Query(**QUERY), tmp_path / "p3")
+    p3 = fetch_p3(Query.of(**QUERY), tmp_path / "p3")
     with FakeApi(make_data()) as api:
         (tmp_path / "rest").mkdir()
-        rest = fetch_rest(Query(**QUERY, base_url=api.url, backoff_seconds=0.01), tmp_path / "rest")
+        rest = fetch_rest(
+            Query.of(**QUERY, base_url=api.url, backoff_seconds=0.01), tmp_path / "rest"
+        )
     key = lambda f: (f.patric_id, f.product, f.sequence)  # noqa: E731
     assert sorted(map(key, p3)) == sorted(map(key, rest))
     assert (tmp_path / "p3" / "features.tsv").read_text().startswith("feature.patric_id\t")
@@ -77,17 +79,17 @@ def test_postprocess_exact_lengths_dedup_and_order():
         Feature("fig|3.1.peg.2", "3.1", PHES, "CCCCCCCC"),
         Feature("fig|3.1.peg.7", "3.1", PHES, "CCCCAAAA"),
     ]
-    out, report = postprocess(feats, Query(product=PHES, min_length=5))
+    out, report = postprocess(feats, Query.of(product=PHES, min_length=5))
     assert [f.patric_id for f in out] == ["fig|1.1.peg.9", "fig|3.1.peg.2", "fig|3.1.peg.7"]
     assert report["collapsed_duplicates"] == {"fig|1.1.peg.9": ["fig|2.1.peg.5"]}
     assert report["counts"] == {"fetched": 7, "exact_product": 5, "no_sequence": 0,
                                 "length_bounds": 4, "distinct_sequences": 3}  # fmt: skip
-    out, _ = postprocess(feats, Query(product=PHES, min_length=5, one_per_genome=True))
+    out, _ = postprocess(feats, Query.of(product=PHES, min_length=5, one_per_genome=True))
     assert [f.patric_id for f in out] == ["fig|1.1.peg.9", "fig|3.1.peg.2"]
 
 
 def test_fetch_then_process_writes_patric_fasta(tmp_path, fake_p3):
-    q = Query(**QUERY)
+    q = Query.of(**QUERY)
     fetch(q, tmp_path / "raw")
     process(q, tmp_path / "raw", tmp_path / "s.fasta", tmp_path / "prov.json")
     recs = read_fasta(tmp_path / "s.fasta")
@@ -100,7 +102,7 @@ def test_fetch_then_process_writes_patric_fasta(tmp_path, fake_p3):
 
 
 def test_no_network_is_one_clear_error(tmp_path):
-    q = Query(**QUERY, method="rest", base_url="http://127.0.0.1:9/api", retries=2,
+    q = Query.of(**QUERY, method="rest", base_url="http://127.0.0.1:9/api", retries=2,
               backoff_seconds=0.01, timeout_seconds=2)  # fmt: skip
     with pytest.raises(
         NeuroseedError, match=r"cannot get http://127.0.0.1:9/api/genome/ after 2 tries"
@@ -111,10 +113,10 @@ def test_no_network_is_one_clear_error(tmp_path):
 
 def test_empty_result_and_http_errors(tmp_path):
     with FakeApi(make_data()) as api:
-        empty = Query(**{**QUERY, "genome_filters": {"genus": "Nonexistia"}}, base_url=api.url)
+        empty = Query.of(**{**QUERY, "genome_filters": {"genus": "Nonexistia"}}, base_url=api.url)
         with pytest.raises(NeuroseedError, match="returned no features"):
             fetch(empty, tmp_path / "a")
-        bad = Query(**QUERY, base_url=api.url + "/nope")
+        bad = Query.of(**QUERY, base_url=api.url + "/nope")
         with pytest.raises(NeuroseedError, match="HTTP 404"):
             fetch(bad, tmp_path / "b")
 
@@ -125,7 +127,7 @@ def test_rest_server_ignoring_the_offset_is_a_clear_error(tmp_path, content_rang
     # requests in 60 s); with it the first records came back repeated up to the total.
     with FakeApi(make_data(), ignore_offset=True, content_range=content_range,
                  max_requests=100) as api:  # fmt: skip
-        q = Query(**QUERY, base_url=api.url, page_size=page_size, backoff_seconds=0.01)
+        q = Query.of(**QUERY, base_url=api.url, page_size=page_size, backoff_seconds=0.01)
         with pytest.raises(
             NeuroseedError,
             match=rf"/api/genome/: the server returned the same page again at offset {page_size} "
@@ -140,7 +142,7 @@ def test_rest_paging_has_an_upper_bound(tmp_path, monkeypatch):
     # a server whose pages differ but never end (say, it ignores the offset and shuffles)
     monkeypatch.setattr(patric, "MAX_PAGES", 3)
     with FakeApi(make_data(), content_range=False) as api:
-        q = Query(**QUERY, base_url=api.url, page_size=7, backoff_seconds=0.01)
+        q = Query.of(**QUERY, base_url=api.url, page_size=7, backoff_seconds=0.01)
         with pytest.raises(NeuroseedError, match=r"/api/genome/: more than 3 pages of 7 records"):
             fetch(q, tmp_path / "raw")
     assert len(api.requests) == 3
@@ -149,7 +151,7 @@ def test_rest_paging_has_an_upper_bound(tmp_path, monkeypatch):
 @pytest.mark.parametrize("collection", ["genome", "genome_feature", "feature_sequence"])
 def test_rest_answer_that_is_not_records_is_a_clear_error(tmp_path, collection):
     with FakeApi(make_data(), answers={collection: [1, 2, 3]}) as api:
-        q = Query(**QUERY, base_url=api.url, backoff_seconds=0.01)
+        q = Query.of(**QUERY, base_url=api.url, backoff_seconds=0.01)
         with pytest.raises(
             NeuroseedError,
             match=rf"/api/{collection}/: expected a list of records \(JSON objects\), "
@@ -164,7 +166,7 @@ def test_null_sequences_are_counted_and_named(tmp_path):
     for pid in ("fig|1000.1.peg.100", "fig|1001.2.peg.101", "fig|1007.1.peg.107"):
         data["sequences"][by_id[pid]] = None  # "sequence": null in the server's answer
     with FakeApi(data) as api:
-        q = Query(**QUERY, base_url=api.url, backoff_seconds=0.01)
+        q = Query.of(**QUERY, base_url=api.url, backoff_seconds=0.01)
         fetch(q, tmp_path / "raw")
         process(q, tmp_path / "raw", tmp_path / "s.fasta", tmp_path / "prov.json")
         prov = json.loads((tmp_path / "prov.json").read_text())
@@ -184,7 +186,7 @@ def test_null_sequences_are_counted_and_named(tmp_path):
 def test_p3_forced_without_tools_fails_clearly(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(NeuroseedError, match="are not all on PATH"):
-        fetch(Query(**QUERY, method="p3"), tmp_path / "raw")
+        fetch(Query.of(**QUERY, method="p3"), tmp_path / "raw")
 
 
 def workflow_config(work, dataset, **patric):
@@ -209,7 +211,7 @@ def check_trained(work, dataset):
 
 @pytest.mark.workflow
 def test_workflow_through_p3_scripts(tmp_path, fake_p3):
-    from test_workflow import copy_workflow, smk
+    from conftest import copy_workflow, smk
 
     work = copy_workflow(tmp_path)
     cfg = workflow_config(work, "phesp3", method="p3")
@@ -225,7 +227,7 @@ def test_workflow_through_p3_scripts(tmp_path, fake_p3):
 
 @pytest.mark.workflow
 def test_workflow_through_the_rest_api(tmp_path, data_file):
-    from test_workflow import copy_workflow, smk
+    from conftest import copy_workflow, smk
 
     work = copy_workflow(tmp_path)
     with FakeApi(json.loads(data_file.read_text()), fail_first=1) as api:
@@ -251,11 +253,11 @@ def test_malformed_p3_table_is_a_clear_error(tmp_path, fake_p3, monkeypatch):
         NeuroseedError,
         match=r"malformed p3-get-genome-features table \(columns \['genome_id'\] missing\)",
     ):
-        fetch_p3(Query(**QUERY), tmp_path / "raw")
+        fetch_p3(Query.of(**QUERY), tmp_path / "raw")
 
 
 def test_rest_answer_that_is_an_object_is_a_clear_error(tmp_path):
     with FakeApi(make_data(), answers={"genome": {"error": "busy"}}) as api:
-        q = Query(**QUERY, base_url=api.url, backoff_seconds=0.01)
+        q = Query.of(**QUERY, base_url=api.url, backoff_seconds=0.01)
         with pytest.raises(NeuroseedError, match=r"/api/genome/: expected a list of records"):
             fetch(q, tmp_path / "raw")

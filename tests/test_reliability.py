@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_workflow import ROOT, copy_workflow, smk
+from conftest import ROOT, copy_workflow, smk
 
 pytestmark = pytest.mark.workflow
 

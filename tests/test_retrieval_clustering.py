@@ -57,3 +57,21 @@ def test_exact_embedding_costs_nothing_more_and_noise_costs_more():
     noisy = rng.random((20, 20))
     rows = cost_increase(noisy + noisy.T, exact, 100, methods=("average",))
     assert rows[0]["increase_pct"] > 0
+
+
+def test_figures_read_runs_from_what_the_outputs_record(tmp_path):
+    """Tables label rows with the encoder, distance and seed the outputs record, whatever
+    folder they sit in; an output from before that was recorded is named, in one line."""
+    import json
+
+    from neuroseed.plots import collect_retrieval
+
+    scores = {"top1": 0.5, "top5": 0.8, "top10": 0.9, "queries_scored": 9, "references": 20}
+    moved = tmp_path / "anywhere.json"
+    moved.write_text(json.dumps({"model": "cnn", "distance": "cosine", "seed": 3, **scores}))
+    table = collect_retrieval([moved])
+    assert set(zip(table["model"], table["distance"], table["seed"])) == {("cnn", "cosine", 3)}
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(scores))
+    with pytest.raises(NeuroseedError, match=r"old.json: no 'model' in it \(written by an older"):
+        collect_retrieval([old])

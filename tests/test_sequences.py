@@ -1,7 +1,8 @@
 import pytest
 
 from neuroseed import NeuroseedError
-from neuroseed.sequences import Record, clean_records, fasta_md5, greengenes_paths, load_records
+from neuroseed.sequences import Record, clean_records, fasta_md5, load_records
+from neuroseed.sources import greengenes_paths
 
 
 def recs(*seqs):

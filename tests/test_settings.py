@@ -25,4 +25,4 @@ def test_settings_from_config_resolve_every_encoder_setting():
     assert s["hparams"] == {"kernel_size": 3}
     assert settings_from_config(config, "cnn", "euclidean", 0)["hparams"] == {"kernel_size": 5}
     kmer = settings_from_config(config, "kmer", "cosine", 0)
-    assert kmer["hparams"] == {"k": 4} and kmer["epochs"] == 1
+    assert kmer["hparams"] == {"k": 4} and kmer["epochs"] is None  # fitted in closed form

@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_workflow import copy_workflow
+from conftest import ROOT, copy_workflow
 
-ROOT = Path(__file__).resolve().parents[1]
 CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
 pytestmark = [
     pytest.mark.workflow,

@@ -33,7 +33,8 @@ def test_random_split_is_deterministic_per_seed():
 
 def test_gg2000_split_checksum():
     """With the gg2000 ids this reproduces the shared benchmark split byte for byte."""
-    from neuroseed.sequences import greengenes_paths, load_records
+    from neuroseed.sequences import load_records
+    from neuroseed.sources import greengenes_paths
 
     ids = [r.id for r in load_records(greengenes_paths()[0], 2000, 0)]
     split = random_split(ids, 0.1, 0.2, seed=1)

@@ -4,35 +4,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, SNAKEMAKE, copy_workflow, smk
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 pytestmark = pytest.mark.workflow
-
-
-def copy_workflow(dest: Path) -> Path:
-    for item in ("Snakefile", "rules", "scripts", "config", "envs", "profiles", "report"):
-        src = ROOT / item
-        if src.is_dir():
-            shutil.copytree(src, dest / item)
-        else:
-            shutil.copy(src, dest / item)
-    shutil.copy(ROOT / "tests" / "data" / "tiny.yaml", dest / "tiny.yaml")
-    return dest
-
-
-def smk(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [*SNAKEMAKE, "--cores", "2", *args], cwd=workdir, capture_output=True, text=True
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +87,11 @@ def test_tiny_run_artifacts_are_sane(tiny_run):
                 np.isfinite(m["test_rmse_pct"])
                 and m["test_pairs"] == len(split["test"]) * (len(split["test"]) - 1) // 2
             )
-            assert (run / "model.keras").stat().st_size > 0
+            from neuroseed.model_file import read_identity
+
+            identity = read_identity(run / "model.keras")  # the model knows what it is
+            assert (identity.encoder, identity.distance, identity.seed) == (enc_name, dist, 0)
+            assert (identity.padded_length, identity.split) == (m["padded_length"], "random-s1")
             assert "val_rmse_pct" in (run / "history.tsv").read_text()
     for enc_name in ("linear", "cnn", "kmer"):
         for dist in ("euclidean", "hyperbolic"):
@@ -117,8 +99,10 @@ def test_tiny_run_artifacts_are_sane(tiny_run):
             r = json.loads((ev / "retrieval.json").read_text())
             assert r["references"] == len(split["test"]) and r["queries"] == len(split["val"])
             assert 0 <= r["top1"] <= r["top5"] <= r["top10"] <= 1
+            assert (r["model"], r["distance"], r["seed"]) == (enc_name, dist, 0)
             c = (ev / "clustering.tsv").read_text().splitlines()
-            assert c[0].startswith("linkage\tsequences") and len(c) == 5
+            assert c[0].startswith("model\tdistance\tseed\tlinkage\tsequences") and len(c) == 5
+            assert c[1].startswith(f"{enc_name}\t{dist}\t0\t")
     for name in ("rmse", "training_curves", "retrieval", "clustering"):
         assert (res / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
         assert (res / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
@@ -335,12 +319,14 @@ def test_per_distance_setting_reruns_only_that_distance(tiny_run):
 )
 def test_bad_encoder_settings_are_rejected(encoders):
     import yaml
-    from snakemake.utils import validate
+
+    from neuroseed import NeuroseedError
+    from neuroseed.config import check_config
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     config["encoders"] = encoders
-    with pytest.raises(Exception, match="Error validating config"):
-        validate(config, str(ROOT / "config" / "schema.yaml"))
+    with pytest.raises(NeuroseedError, match=r"^config: encoders\."):
+        check_config(config)
 
 
 PAPER_FIGURES = (

@@ -1,12 +1,21 @@
 """NeuroSEED: neural distance embeddings of biological sequences.
 
-One module per concern: ``config`` (the workflow config, checked before any job), ``io``
-(files, atomic writes), ``artifacts`` (loading checked artifacts), ``sequences`` (sources and
-validation),
-``trees`` (phylogenies), ``encoding`` (padding to integer arrays), ``edit_distance`` (exact
-Levenshtein matrices), ``splits`` (train/val/test), ``geometry`` (embedding distances),
-``models`` (Keras encoders), ``settings`` (training settings from the config), ``training``
-(pair sampling, fitting, evaluation), ``metrics`` and ``plots``.
+One module per concern, in the order the workflow uses them:
+
+- names and settings: ``config`` (the workflow config, checked; ``schema.yaml`` holds every
+  default), ``registry`` (encoder, distance, split and source names; split-name format),
+  ``settings`` (one training run's settings), ``sources`` (where sequences and trees come from)
+- files: ``io`` (FASTA, JSON, atomic writes), ``artifacts`` (loading checked artifacts),
+  ``workflow`` (job scripts' logging and one-line errors)
+- data stages: ``patric`` (PATRIC/BV-BRC retrieval), ``sequences`` (validation), ``trees``
+  (phylogenies), ``alignment`` (MAFFT), ``encoding`` (padding to integer arrays),
+  ``edit_distance`` (exact Levenshtein matrices), ``splits`` (train/val/test)
+- models: ``geometry`` (embedding distances), ``models`` (Keras encoders), ``training``
+  (pair sampling, fitting, evaluation), ``hparam_search`` (random search), ``model_file`` (the
+  trained-model file and its identity), ``runtime`` (backend set-up, embedding)
+- use and figures: ``embedding_search`` (embed and search new sequences), ``cli`` (the
+  ``neuroseed`` command), ``retrieval`` and ``clustering`` (evaluations), ``metrics``,
+  ``plots``, ``published`` (reference numbers)
 """
 
 __version__ = "0.1.0"

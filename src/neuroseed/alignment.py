@@ -29,9 +29,7 @@ def mafft_version(executable: str = "mafft") -> str:
     return (proc.stderr or proc.stdout).strip().splitlines()[0] if proc.returncode == 0 else "?"
 
 
-def align(
-    fasta: str | Path, out_fasta: str | Path, threads: int = 1, options: str = "--auto"
-) -> None:
+def align(fasta: str | Path, out_fasta: str | Path, threads: int, options: str) -> None:
     """Align ``fasta`` with MAFFT into ``out_fasta`` (upper case, gaps '-', input order kept)."""
     exe = shutil.which("mafft")
     if exe is None:

@@ -11,25 +11,14 @@ import ast
 import os
 import struct
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from neuroseed import NeuroseedError
+from neuroseed import NeuroseedError, registry
+from neuroseed.io import damaged, read_json
 
-# Which rule writes which artifact (by file name), for the message that says how to rebuild it.
-RULES = {
-    "distances.npy": "compute_edit_distance",
-    "encoded.npz": "encode_sequences",
-    "sequences.fasta": "prepare_sequences",
-    "provenance.json": "prepare_sequences",
-    "metrics.json": "train_model",
-}
 ENCODED_KEYS = ("codes", "lengths", "ids", "padded_length")
-
-
-def damaged(path: str | os.PathLike, what: str) -> NeuroseedError:
-    rule = RULES.get(Path(path).name)
-    fix = f" (rule {rule} rebuilds it)" if rule else ""
-    return NeuroseedError(f"{path}: damaged ({what}); delete it and run snakemake again{fix}")
 
 
 def npy_problem(path: str | os.PathLike) -> str | None:
@@ -122,3 +111,38 @@ def load_encoded(path: str | os.PathLike) -> dict:
             path, f"codes {codes.shape}, {len(ids)} ids, {len(arrays['lengths'])} lengths"
         )
     return arrays
+
+
+@dataclass
+class Dataset:
+    """A dataset's encoded sequences and edit distances, with a split's parts when given."""
+
+    ids: list[str]
+    codes: Any  # (n, width) int8
+    length: int  # the normaliser L of the targets ED/L
+    alphabet_size: int  # 4 for raw sequences, 5 for aligned ones (gap symbol)
+    distances: Any  # (n, n) unsigned, memory-mapped
+    parts: dict[str, Any] = field(default_factory=dict)  # part -> row indices
+
+
+def split_indices(split: dict[str, list[str]], ids) -> dict[str, Any]:
+    """Row indices (into the sequence order) of each part of a split."""
+    import numpy as np
+
+    pos = {i: k for k, i in enumerate(ids)}
+    return {p: np.array([pos[i] for i in split[p]], dtype=np.int64) for p in registry.PARTS}
+
+
+def load_dataset(encoded: str, distances_npy: str, split_json: str | None = None) -> Dataset:
+    """``encoded.npz``, ``distances.npy`` and (optionally) a split, each checked, and
+    checked against each other."""
+    data = load_encoded(encoded)
+    ids = [str(i) for i in data["ids"]]
+    return Dataset(
+        ids=ids,
+        codes=data["codes"],
+        length=int(data["padded_length"]),
+        alphabet_size=int(data["alphabet_size"]) if "alphabet_size" in data else 4,
+        distances=load_distances(distances_npy, len(ids)),
+        parts=split_indices(read_json(split_json), ids) if split_json else {},
+    )

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroseed import NeuroseedError
+# module-qualified calls below, so tests can stand in for one function
+from neuroseed import NeuroseedError, embedding_search, io
+from neuroseed.runtime import configure_backend
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,18 +104,15 @@ def _writing(path: str):
 
 
 def _embed(args, trained) -> None:
-    from neuroseed.io import save_npy, write_text
-    from neuroseed.search import embed, read_sequences
-
-    records = read_sequences(args.fasta, trained.width)
+    records = embedding_search.read_sequences(args.fasta, trained.width)
     start = time.perf_counter()
-    emb = embed(trained, [r.sequence for r in records], args.batch_size)
+    emb = embedding_search.embed(trained, [r.sequence for r in records], args.batch_size)
     seconds = time.perf_counter() - start
     with _writing(args.output):
-        save_npy(args.output, emb.astype(np.float32))
+        io.save_npy(args.output, emb.astype(np.float32))
     ids = _ids_path(args.output)
     with _writing(ids):
-        write_text(ids, "".join(f"{r.id}\n" for r in records))
+        io.write_text(ids, "".join(f"{r.id}\n" for r in records))
     logging.info(
         "%d sequences embedded in %.1f s (%d dimensions) -> %s, %s",
         len(records),
@@ -125,19 +124,16 @@ def _embed(args, trained) -> None:
 
 
 def _search(args, trained) -> None:
-    from neuroseed.io import write_text
-    from neuroseed.search import embed, nearest, read_sequences
-
     if args.k < 1 or args.rerank < 0:
         raise NeuroseedError("-k must be at least 1 and --rerank at least 0")
-    refs = read_sequences(args.refs, trained.width)
-    queries = read_sequences(args.query, trained.width)
+    refs = embedding_search.read_sequences(args.refs, trained.width)
+    queries = embedding_search.read_sequences(args.query, trained.width)
     ref_seqs = [r.sequence for r in refs]
     query_seqs = [r.sequence for r in queries]
     start = time.perf_counter()
-    ref_emb = embed(trained, ref_seqs, args.batch_size)
-    query_emb = embed(trained, query_seqs, args.batch_size)
-    idx, est, exact = nearest(
+    ref_emb = embedding_search.embed(trained, ref_seqs, args.batch_size)
+    query_emb = embedding_search.embed(trained, query_seqs, args.batch_size)
+    idx, est, exact = embedding_search.nearest(
         trained, query_emb, ref_emb, args.k, query_seqs, ref_seqs, args.rerank, args.threads
     )
     seconds = time.perf_counter() - start
@@ -150,7 +146,7 @@ def _search(args, trained) -> None:
                 row.append(str(int(exact[q, rank])))
             lines.append("\t".join(row))
     with _writing(args.output):
-        write_text(args.output, "\n".join(lines) + "\n")
+        io.write_text(args.output, "\n".join(lines) + "\n")
     logging.info(
         "%d queries against %d references in %.1f s -> %s",
         len(queries),
@@ -165,14 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="neuroseed: %(message)s", stream=sys.stderr)
     try:
-        from neuroseed.search import load_model
-        from neuroseed.training import configure_backend
-
         _check_output(args.output)
         if args.command == "embed":
             _check_output(_ids_path(args.output))
         configure_backend(args.threads, 0)
-        trained = load_model(args.model, args.length)
+        trained = embedding_search.load_model(args.model, args.length)
         logging.info(
             "model %s + %s, input %d nt, L = %d",
             trained.model,

@@ -3,7 +3,14 @@ Dasgupta's cost (as in NeuroSEED)."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
+import pandas as pd
+
+from neuroseed.io import atomic_path
+from neuroseed.model_file import labels
+from neuroseed.runtime import distances, embed, load_run
 
 METHODS = ("single", "complete", "average", "ward")
 
@@ -54,29 +61,20 @@ def cost_increase(
 
 
 def run_stage(
-    model: str, encoded: str, distances_npy: str, split_json: str, out_tsv: str, size: int = 1000
+    model: str, encoded: str, distances_npy: str, split_json: str, out_tsv: str, size: int
 ) -> None:
     """The ``evaluate_clustering`` stage: hierarchies of (up to ``size``) test sequences from
     embedding distances vs from exact edit distances, one row per linkage method."""
-    import logging
-
-    import pandas as pd
-
-    from neuroseed.io import atomic_path
-    from neuroseed.search import distances, load_run
-    from neuroseed.training import embed
-
     run = load_run(model, encoded, distances_npy, split_json)
-    idx = run.parts["test"]
+    idx = run.data.parts["test"]
     if len(idx) > size:
         idx = np.sort(np.random.default_rng(0).choice(idx, size, replace=False))
-    emb = embed(run.encoder, run.codes[idx])
-    table = pd.DataFrame(
-        cost_increase(
-            distances(run.head, emb, emb), np.asarray(run.distances[np.ix_(idx, idx)]), run.length
-        )
-    )
+    emb = embed(run.encoder, run.data.codes[idx])
+    exact = np.asarray(run.data.distances[np.ix_(idx, idx)])
+    table = pd.DataFrame(cost_increase(distances(run.head, emb, emb), exact, run.data.length))
     table.insert(1, "sequences", len(idx))
+    for k, (column, value) in enumerate(labels(model).items()):
+        table.insert(k, column, value)
     logging.getLogger(__name__).info("clustering:\n%s", table.to_string(index=False))
     with atomic_path(out_tsv) as tmp:
         table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")

@@ -1,19 +1,26 @@
 """The workflow config, checked before any job runs: each problem is one line naming the key.
 
 Pure Python (jsonschema and PyYAML, which Snakemake itself needs): the Snakefile calls
-:func:`check_config` ahead of Snakemake's own ``validate``, whose messages are schema dumps and
-which lets NaN and infinity through (every JSON Schema bound is false for NaN).
+:func:`check_config` instead of Snakemake's own ``validate``, whose messages are schema dumps and
+which lets NaN and infinity through (every JSON Schema bound is false for NaN), then fills in
+the defaults with :func:`with_defaults`. ``schema.yaml`` beside this module is the one place
+where settings get their defaults.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from neuroseed import NeuroseedError
+from neuroseed import NeuroseedError, sources
+
+# The one source of every setting's default and of every name list (see neuroseed.registry).
+SCHEMA = Path(__file__).with_name("schema.yaml")
 
 # YAML 1.1 (PyYAML) reads 1e-3 as text: only 1.0e-3 or 0.001 are numbers.
 _NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -64,6 +71,11 @@ def _schema_message(error) -> str:
             "results/<dataset>/"
         )
     what = error.schema.get("description") if error.validator in ("oneOf", "anyOf") else None
+    if "propertyNames" in error.absolute_schema_path:  # a mapping's key: say which keys may be
+        outer = error
+        while outer.parent is not None and not outer.schema.get("description"):
+            outer = outer.parent
+        what = outer.schema.get("description") or what
     message = f"{value!r} is not {what}" if what else error.message
     if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
         if "e" in value.lower() and "." not in value:
@@ -74,10 +86,48 @@ def _schema_message(error) -> str:
     return f"{key}: {message}"
 
 
-def check_schema(config: dict, schema: dict) -> None:
+@functools.cache
+def load_schema() -> dict:
+    import yaml
+
+    return yaml.safe_load(SCHEMA.read_text())
+
+
+def _filling_validator():
+    """A validator that also writes each missing property's default, as Snakemake's
+    ``validate(..., set_default=True)`` does."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(schema)
+    base = jsonschema.Draft202012Validator
+    check_properties = base.VALIDATORS["properties"]
+
+    def properties(validator, props, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in props.items():
+                if "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from check_properties(validator, props, instance, schema)
+
+    return jsonschema.validators.extend(base, {"properties": properties})
+
+
+def with_defaults(config: dict) -> dict:
+    """A copy of ``config`` with the schema's defaults filled in (what the workflow sees)."""
+    filled = copy.deepcopy(config)
+    for _ in _filling_validator()(load_schema()).iter_errors(filled):
+        pass
+    return filled
+
+
+def defaults() -> dict:
+    """The complete default config (``dataset`` aside, which has none)."""
+    return with_defaults({})
+
+
+def check_schema(config: dict, schema: dict | None = None) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema or load_schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
         raise NeuroseedError(f"config: {_schema_message(error)} (see config/README.md)")
@@ -86,28 +136,21 @@ def check_schema(config: dict, schema: dict) -> None:
 def check_files(config: dict) -> None:
     """User files named in the config exist (a typo fails here, not after hours of jobs)."""
     source = config.get("source") or {}
-    named = [
-        ("source.fasta", source.get("fasta") if source.get("type") == "fasta" else None),
-        ("source.tree", source.get("tree") if source.get("type") != "greengenes" else None),
-        ("split.file", (config.get("split") or {}).get("file")),
-    ]
-    for key, value in named:
+    named = {**sources.user_files(source), "split.file": (config.get("split") or {}).get("file")}
+    for key, value in named.items():
         if value and not Path(value).is_file():
             what = "is a directory" if Path(value).is_dir() else "not found"
             raise NeuroseedError(
                 f"config: {key}: {value!r} {what} (relative paths start in the working "
                 f"directory, {Path.cwd()})"
             )
-    if source.get("type") == "fasta" and not source.get("fasta"):
-        raise NeuroseedError("config: source.fasta: required when source.type is 'fasta'")
+    sources.check(source)
 
 
-def check_config(config: dict, schema_path: str | Path) -> None:
+def check_config(config: dict) -> None:
     """Every check the workflow makes of its config before building the job graph."""
-    import yaml
-
     check_finite(config)
-    check_schema(config, yaml.safe_load(Path(schema_path).read_text()))
+    check_schema(config)
     check_files(config)
 
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from neuroseed import NeuroseedError
+from neuroseed.io import read_fasta
+
 log = logging.getLogger(__name__)
 
 
@@ -223,8 +226,6 @@ def _create(path: Path, label: Path, dtype: np.dtype, n: int):
     import errno
     import os
 
-    from neuroseed import NeuroseedError
-
     size = n * n * dtype.itemsize
     try:
         out = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(n, n))
@@ -258,6 +259,4 @@ def levenshtein_reference(a: str, b: str) -> int:
 
 def compute(fasta: str, out_npy: str, workers: int = 1, block_size: int = 512) -> None:
     """The ``edit_distance`` stage: FASTA -> exact matrix ``.npy`` in FASTA order."""
-    from neuroseed.io import read_fasta
-
     compute_to_file([s for _, _, s in read_fasta(fasta)], out_npy, workers, block_size)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from neuroseed import NeuroseedError
+from neuroseed.alignment import check_alignment
+from neuroseed.io import read_fasta, save_npz
 
 PAD = -1
 GAP = 4
@@ -68,8 +70,6 @@ def encode_fasta(
     """
     import logging
 
-    from neuroseed.io import read_fasta, save_npz
-
     records = read_fasta(fasta)
     seqs = [s for _, _, s in records]
     L = padded_length(seqs, length)
@@ -77,8 +77,6 @@ def encode_fasta(
         codes, lengths = encode(seqs, L)
         alphabet = 4
     else:
-        from neuroseed.alignment import check_alignment
-
         rows = read_fasta(aligned)
         check_alignment(records, rows, str(aligned))
         codes, _ = encode([s for _, _, s in rows])

@@ -5,10 +5,14 @@ Every function takes ``u`` and ``v`` of shape ``(..., d)`` that broadcast, and r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 from keras import ops
 
-DISTANCES = ("euclidean", "manhattan", "square", "cosine", "hyperbolic")
+from neuroseed.registry import DISTANCES
+
 EPS = 1e-12
 # Keeps (1 - |u|^2) away from zero for points projected onto the ball's edge.
 BALL_EPS = 1e-5
@@ -48,61 +52,80 @@ def hyperbolic(u, v):
     return 2.0 * ops.arcsinh(ops.sqrt((diff + EPS) / (cu * cv)))
 
 
+def _ref_hyperbolic(u, v):
+    num = 2 * ((u - v) ** 2).sum(-1)
+    den = (1 - (u**2).sum(-1)) * (1 - (v**2).sum(-1))
+    return np.arccosh(1 + num / den)
+
+
+def _squared_distances(u, v):
+    """``|u_i - v_j|^2`` for all pairs through one matrix product."""
+    return np.maximum((u**2).sum(-1)[:, None] + (v**2).sum(-1)[None, :] - 2.0 * u @ v.T, 0.0)
+
+
+def _all_cosine(u, v):
+    norms = np.sqrt(np.maximum((u**2).sum(-1)[:, None] * (v**2).sum(-1)[None, :], 1e-12))
+    return 1.0 - (u @ v.T) / norms
+
+
+def _all_manhattan(u, v):
+    from scipy.spatial.distance import cdist
+
+    return cdist(u, v, "cityblock")
+
+
+def _all_hyperbolic(u, v):
+    cu = np.maximum(1.0 - (u**2).sum(-1)[:, None], BALL_EPS)
+    cv = np.maximum(1.0 - (v**2).sum(-1)[None, :], BALL_EPS)
+    return 2.0 * np.arcsinh(np.sqrt(_squared_distances(u, v) / (cu * cv)))
+
+
+@dataclass(frozen=True)
+class Distance:
+    """One geometry: its ``keras.ops`` formula (training), the textbook formula in float64
+    (tests) and all pairs ``(len(u), len(v))`` in float64 (search, evaluation)."""
+
+    ops: Callable
+    reference: Callable
+    all_pairs: Callable
+
+
+# One entry per name in neuroseed.registry.DISTANCES (a test checks they match).
 FUNCTIONS = {
-    "euclidean": euclidean,
-    "manhattan": manhattan,
-    "square": square,
-    "cosine": cosine,
-    "hyperbolic": hyperbolic,
+    "euclidean": Distance(
+        euclidean,
+        lambda u, v: np.linalg.norm(u - v, axis=-1),
+        lambda u, v: np.sqrt(_squared_distances(u, v)),
+    ),
+    "manhattan": Distance(manhattan, lambda u, v: np.abs(u - v).sum(-1), _all_manhattan),
+    "square": Distance(square, lambda u, v: ((u - v) ** 2).sum(-1), _squared_distances),
+    "cosine": Distance(
+        cosine,
+        lambda u, v: 1 - (u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1),
+        _all_cosine,
+    ),
+    "hyperbolic": Distance(hyperbolic, _ref_hyperbolic, _all_hyperbolic),
 }
 
 
-def get(name: str):
+def _lookup(name: str) -> Distance:
     try:
         return FUNCTIONS[name]
     except KeyError:
         raise ValueError(f"unknown distance '{name}' (choose from {DISTANCES})") from None
 
 
+def get(name: str):
+    """The ``keras.ops`` formula of distance ``name``."""
+    return _lookup(name).ops
+
+
 def reference(name: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The textbook formulas in float64, for tests."""
-    u = np.asarray(u, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    if name == "euclidean":
-        return np.linalg.norm(u - v, axis=-1)
-    if name == "manhattan":
-        return np.abs(u - v).sum(-1)
-    if name == "square":
-        return ((u - v) ** 2).sum(-1)
-    if name == "cosine":
-        return 1 - (u * v).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1))
-    if name == "hyperbolic":
-        num = 2 * ((u - v) ** 2).sum(-1)
-        den = (1 - (u**2).sum(-1)) * (1 - (v**2).sum(-1))
-        return np.arccosh(1 + num / den)
-    raise ValueError(f"unknown distance '{name}'")
+    """The textbook formula in float64, for tests."""
+    return _lookup(name).reference(np.asarray(u, np.float64), np.asarray(v, np.float64))
 
 
 def pairwise(name: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """All distances ``(len(u), len(v))`` in float64 numpy, through matrix products where the
     formula allows (euclidean, square, cosine, hyperbolic): the fast path for many pairs."""
-    u = np.asarray(u, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    if name == "manhattan":
-        from scipy.spatial.distance import cdist
-
-        return cdist(u, v, "cityblock")
-    nu = (u**2).sum(-1)[:, None]
-    nv = (v**2).sum(-1)[None, :]
-    dot = u @ v.T
-    if name == "cosine":
-        return 1.0 - dot / np.sqrt(np.maximum(nu * nv, 1e-12))
-    sq = np.maximum(nu + nv - 2.0 * dot, 0.0)
-    if name == "square":
-        return sq
-    if name == "euclidean":
-        return np.sqrt(sq)
-    if name == "hyperbolic":
-        cu, cv = np.maximum(1.0 - nu, BALL_EPS), np.maximum(1.0 - nv, BALL_EPS)
-        return 2.0 * np.arcsinh(np.sqrt(sq / (cu * cv)))
-    raise ValueError(f"unknown distance '{name}' (choose from {DISTANCES})")
+    return _lookup(name).all_pairs(np.asarray(u, np.float64), np.asarray(v, np.float64))

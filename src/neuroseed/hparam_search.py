@@ -20,7 +20,10 @@ import numpy as np
 import pandas as pd
 
 from neuroseed import NeuroseedError
-from neuroseed.training import TrainSettings
+from neuroseed.artifacts import load_dataset
+from neuroseed.io import atomic_path
+from neuroseed.runtime import configure_backend
+from neuroseed.settings import TrainSettings, for_distance
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,7 @@ def search(
     Finished trials are kept in ``state_dir`` (keras-tuner's own records), so an interrupted
     search resumes where it stopped.
     """
+    # here, not above: plot_hparam_search reads trial tables without loading TensorFlow
     import keras
     import keras_tuner
 
@@ -124,8 +128,6 @@ def best_settings(trials: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any
     """The best trial's values as a config fragment: ``encoders.<name>.<setting>`` becomes
     ``{default: <configured value>, <distance>: <best>}``, so feeding it back with
     ``--configfile`` changes only the runs with that encoder and distance."""
-    from neuroseed.settings import for_distance
-
     fragment: dict[str, Any] = {}
     for (model, distance), group in trials.groupby(["model", "distance"]):
         group = group.dropna(axis=1, how="all")  # settings searched for other encoders
@@ -152,15 +154,22 @@ def run_stage(
     split_json: str,
     trials_out: str,
     state_dir: str,
-    threads: int = 1,
+    threads: int,
 ) -> None:
     """The ``hparam_search`` stage: search one encoder + distance, write every trial's score."""
-    from neuroseed.io import atomic_path
-    from neuroseed.training import configure_backend, load_inputs
-
     configure_backend(threads, settings.seed)
-    codes, length, distances, parts, alphabet = load_inputs(encoded, distances_npy, split_json)
+    data = load_dataset(encoded, distances_npy, split_json)
     state = Path(state_dir) / state_key(settings, space, trials)
-    table = search(settings, space, trials, codes, distances, parts, length, state, alphabet)
+    table = search(
+        settings,
+        space,
+        trials,
+        data.codes,
+        data.distances,
+        data.parts,
+        data.length,
+        state,
+        data.alphabet_size,
+    )
     with atomic_path(trials_out) as tmp:
         table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")

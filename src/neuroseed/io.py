@@ -11,9 +11,22 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from neuroseed import NeuroseedError
+
+# Which rule writes which artifact (by file name), for the message that says how to rebuild it.
+RULES = {
+    "distances.npy": "compute_edit_distance",
+    "encoded.npz": "encode_sequences",
+    "sequences.fasta": "prepare_sequences",
+    "provenance.json": "prepare_sequences",
+    "metrics.json": "train_model",
+}
+
+
+def damaged(path: str | os.PathLike, what: str) -> NeuroseedError:
+    rule = RULES.get(Path(path).name)
+    fix = f" (rule {rule} rebuilds it)" if rule else ""
+    return NeuroseedError(f"{path}: damaged ({what}); delete it and run snakemake again{fix}")
 
 
 def _umask() -> int:
@@ -93,11 +106,7 @@ def write_yaml(path: str | os.PathLike, obj: Any) -> None:
 
 
 def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
+    if hasattr(obj, "tolist"):  # numpy scalars and arrays
         return obj.tolist()
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
@@ -108,17 +117,21 @@ def read_json(path: str | os.PathLike) -> Any:
         with open(path) as fh:
             return json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        from neuroseed.artifacts import damaged
-
         raise damaged(path, f"not valid JSON: {exc}") from None
 
 
-def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
+# numpy is imported where used: the Snakefile imports this module (through artifacts) where
+# only Snakemake's own packages may be installed.
+def save_npy(path: str | os.PathLike, array) -> None:
+    import numpy as np
+
     with atomic_path(path, suffix=".npy") as tmp:
         np.save(tmp, array)
 
 
-def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+def save_npz(path: str | os.PathLike, **arrays) -> None:
+    import numpy as np
+
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(tmp, **arrays)
 

@@ -9,11 +9,9 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from neuroseed import geometry
+from neuroseed import geometry, registry
+from neuroseed.settings import encoder_hparams
 
-ENCODERS = ("linear", "mlp", "cnn", "gru", "transformer", "local_transformer", "kmer")
-# Encoders trained by gradient descent; ``kmer`` is fitted in closed form (training.fit_kmer).
-TRAINED = ENCODERS[:-1]
 PACKAGE = "neuroseed"
 # PyTorch's default (0.1 there): Keras's 0.99 leaves inference statistics stale for the few
 # hundred steps these models train, and validation error then looks far worse than it is.
@@ -232,7 +230,7 @@ class KmerProfile(layers.Layer):
     """Codes ``(batch, L)`` -> k-mer counts ``(batch, 4**k)`` (raw counts, as in NeuroSEED, so
     length differences show); k-mers holding padding, gaps or ambiguity codes are not counted."""
 
-    def __init__(self, k: int = 5, **kwargs):
+    def __init__(self, k: int, **kwargs):
         super().__init__(**kwargs)
         self.k = k
 
@@ -258,21 +256,39 @@ class KmerProfile(layers.Layer):
         return {**super().get_config(), "k": self.k}
 
 
+# Encoder name -> body: one-hot ``(batch, L, A)`` -> features, followed by the embedding layer.
+# A new encoder is one body here, registered under its name, and its settings with their
+# defaults in schema.yaml (encoders.<name>, and the name in $defs/encoder).
+BODIES = {}
+
+
+def body(name: str):
+    """Register the decorated function as the body of encoder ``name``."""
+
+    def register(fn):
+        BODIES[name] = fn
+        return fn
+
+    return register
+
+
+@body("linear")
 def _linear(x, hp):
     x = layers.Flatten()(x)
-    if hp.get("dropout", 0.0):
+    if hp["dropout"]:
         x = layers.Dropout(float(hp["dropout"]))(x)
     return x
 
 
+@body("mlp")
 def _mlp(x, hp):
     x = layers.Flatten()(x)
-    units = int(hp.get("hidden_units", 256))
-    for k in range(int(hp.get("layers", 2))):
+    units = int(hp["hidden_units"])
+    for k in range(int(hp["layers"])):
         x = tiny_dense(units, x.shape[-1], activation="relu", name=f"hidden{k}")(x)
-        if hp.get("batch_norm", True):
+        if hp["batch_norm"]:
             x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
-        if hp.get("dropout", 0.0):
+        if hp["dropout"]:
             x = layers.Dropout(float(hp["dropout"]))(x)
     return x
 
@@ -283,13 +299,14 @@ def torch_default_init() -> keras.initializers.Initializer:
     return keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform")
 
 
+@body("cnn")
 def _cnn(x, hp):
-    channels, pool = int(hp.get("channels", 32)), int(hp.get("pool_size", 2))
+    channels, pool = int(hp["channels"]), int(hp["pool_size"])
     x = layers.Dense(channels, kernel_initializer=torch_default_init(), name="position_dense")(x)
-    for k in range(int(hp.get("layers", 4))):
+    for k in range(int(hp["layers"])):
         x = layers.Conv1D(
             channels,
-            int(hp.get("kernel_size", 3)),
+            int(hp["kernel_size"]),
             padding="same",
             kernel_initializer=torch_default_init(),
             name=f"conv{k}",
@@ -301,46 +318,39 @@ def _cnn(x, hp):
     return layers.Flatten()(x)
 
 
+@body("gru")
 def _gru(x, hp):
-    return layers.GRU(int(hp.get("hidden_units", 128)), name="gru")(x)
+    return layers.GRU(int(hp["hidden_units"]), name="gru")(x)
 
 
+@body("transformer")
 def _transformer(x, hp, window=-1):
-    width = int(hp.get("hidden_units", 16))
-    x = Segments(int(hp.get("segment_size", 4)), name="segments")(x)
+    width = int(hp["hidden_units"])
+    x = Segments(int(hp["segment_size"]), name="segments")(x)
     x = layers.Dense(width, name="token_dense")(x)
     x = layers.Rescaling(math.sqrt(width))(x)
     x = SinusoidalPositions(name="positions")(x)
-    for k in range(int(hp.get("layers", 2))):
+    for k in range(int(hp["layers"])):
         x = TransformerBlock(
             width,
-            int(hp.get("heads", 2)),
-            int(hp.get("feed_forward", width)),
-            float(hp.get("dropout", 0.0)),
+            int(hp["heads"]),
+            int(hp["feed_forward"]),
+            float(hp["dropout"]),
             window,
             name=f"block{k}",
         )(x)
     x = layers.Dense(width, name="token_out")(x)
     x = layers.Flatten()(x)
-    for k in range(int(hp.get("readout_layers", 1)) - 1):
+    for k in range(int(hp["readout_layers"]) - 1):
         x = tiny_dense(
-            int(hp.get("readout_units", 128)), x.shape[-1], activation="relu", name=f"readout{k}"
+            int(hp["readout_units"]), x.shape[-1], activation="relu", name=f"readout{k}"
         )(x)
     return x
 
 
+@body("local_transformer")
 def _local_transformer(x, hp):
-    return _transformer(x, hp, window=int(hp.get("window", 1)))
-
-
-BODIES = {
-    "linear": _linear,
-    "mlp": _mlp,
-    "cnn": _cnn,
-    "gru": _gru,
-    "transformer": _transformer,
-    "local_transformer": _local_transformer,
-}
+    return _transformer(x, hp, window=int(hp["window"]))
 
 
 def build_encoder(
@@ -358,15 +368,16 @@ def build_encoder(
     ``embedding_dim`` is ignored); with the hyperbolic distance it is put on a sphere inside the
     ball whose radius :func:`neuroseed.training.fit_kmer` chooses.
     """
-    hp = dict(hparams or {})
+    if name not in registry.ENCODERS:
+        raise ValueError(f"unknown encoder '{name}' (choose from {registry.ENCODERS})")
+    # settings not given are the schema's defaults, as in the workflow
+    hp = {**encoder_hparams(name, distance), **(hparams or {})}
     codes = keras.Input(shape=(length,), dtype="int8", name="codes")
-    if name == "kmer":
-        emb = KmerProfile(int(hp.get("k", 5)), name="kmer_profile")(codes)
-    elif name in BODIES:
+    if name in registry.TRAINED:
         x = BODIES[name](OneHot(alphabet_size, name="one_hot")(codes), hp)
         emb = tiny_dense(embedding_dim, x.shape[-1], name="embedding")(x)
-    else:
-        raise ValueError(f"unknown encoder '{name}' (choose from {ENCODERS})")
+    else:  # kmer: the closed-form baseline
+        emb = KmerProfile(int(hp["k"]), name="kmer_profile")(codes)
     if distance == "hyperbolic":
         emb = SphereProjection(name="sphere")(emb)
     return keras.Model(codes, emb, name=f"{name}_encoder")

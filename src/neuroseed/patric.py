@@ -15,14 +15,15 @@ import shutil
 import subprocess
 import time
 import urllib.parse
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from neuroseed import NeuroseedError
+from neuroseed.config import with_defaults
+from neuroseed.io import atomic_path, read_fasta, write_fasta, write_json
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://www.bv-brc.org/api"
 P3_TOOLS = ("p3-all-genomes", "p3-get-genome-features", "p3-get-feature-sequence")
 # Pages per query before giving up: a safety net for a server whose paging never ends, far more
 # than a query needs at a sensible page size (10,000 x 25,000 records).
@@ -31,20 +32,28 @@ MAX_PAGES = 10_000
 
 @dataclass
 class Query:
-    genome_filters: dict[str, str] = field(default_factory=dict)
-    feature_type: str | None = None
-    product: str | None = None
-    gene: str | None = None
-    min_length: int = 0
-    max_length: int | None = None
-    one_per_genome: bool = False
-    method: str = "auto"  # auto | p3 | rest
-    base_url: str = DEFAULT_BASE_URL
-    page_size: int = 25000
-    batch_size: int = 200
-    retries: int = 5
-    backoff_seconds: float = 1.0
-    timeout_seconds: float = 60.0
+    """``source.patric`` of the config; its defaults are the schema's (:meth:`of`)."""
+
+    genome_filters: dict[str, str]
+    feature_type: str | None
+    product: str | None
+    gene: str | None
+    min_length: int
+    max_length: int | None
+    one_per_genome: bool
+    method: str  # auto | p3 | rest
+    base_url: str
+    page_size: int
+    batch_size: int
+    retries: int
+    backoff_seconds: float
+    timeout_seconds: float
+
+    @classmethod
+    def of(cls, **fields) -> Query:
+        """A query from ``fields``, the others at the schema's defaults."""
+        config = with_defaults({"source": {"type": "patric", "patric": fields}})
+        return cls(**config["source"]["patric"])
 
     def feature_filters(self) -> dict[str, str]:
         out = {}
@@ -90,8 +99,6 @@ def _read_table(path: Path) -> list[dict[str, str]]:
 
 def fetch_p3(query: Query, raw: Path) -> list[Feature]:
     """``p3-all-genomes | p3-get-genome-features | p3-get-feature-sequence --dna``, kept in raw/."""
-    from neuroseed.io import read_fasta
-
     genomes, features, fasta = raw / "genomes.tsv", raw / "features.tsv", raw / "sequences.fna"
     _run(["p3-all-genomes", *_eq_args(query.genome_filters), "--attr", "genome_id"], genomes)
     if len(_read_table(genomes)) == 0:
@@ -326,8 +333,6 @@ def fetch(query: Query, raw: Path) -> None:
     ``raw/`` plus ``raw/fetched.json`` (the features, and how they were fetched)."""
     from datetime import UTC, datetime
 
-    from neuroseed.io import atomic_path
-
     raw = Path(raw)
     raw.mkdir(parents=True, exist_ok=True)
     have_p3 = all(shutil.which(t) for t in P3_TOOLS)
@@ -362,8 +367,6 @@ def fetch(query: Query, raw: Path) -> None:
 
 def process(query: Query, raw: Path, fasta_out: Path, provenance_out: Path) -> None:
     """Post-process fetched features into ``sequences`` FASTA (``>PATRIC_ID PRODUCT [GENOME]``)."""
-    from neuroseed.io import write_fasta, write_json
-
     record = json.loads((Path(raw) / "fetched.json").read_text())
     features = [Feature(**f) for f in record.pop("features")]
     feats, report = postprocess(features, query)

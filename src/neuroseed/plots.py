@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from neuroseed import NeuroseedError
+from neuroseed import NeuroseedError, registry
 from neuroseed.io import atomic_path
+from neuroseed.published import peer_epoch_seconds, qiita_rmse
+
+# What identifies a run in every table: its encoder, distance and seed.
+RUN = ("model", "distance", "seed")
 
 
 def _save(fig, pdf: str | Path, png: str | Path) -> None:
@@ -56,7 +60,7 @@ def collect_histories(paths: Sequence[str | Path], metrics: Sequence[str | Path]
     frames = []
     for hist_path, met_path in zip(paths, metrics, strict=True):
         meta = json.loads(Path(met_path).read_text())
-        if meta["model"] == "kmer":
+        if meta["model"] not in registry.TRAINED:
             continue
         h = pd.read_csv(hist_path, sep="\t")
         h = h.rename(columns={"rmse_pct": "train (sampled pairs)", "val_rmse_pct": "validation"})
@@ -144,8 +148,7 @@ def collect_split_depth(
     rows = []
     for path in metrics:
         m = json.loads(Path(path).read_text())
-        # results/<dataset>/training/<split>/<model>-<distance>/seed<N>/metrics.json
-        method, depth, seed = _parse_split_name(Path(path).parts[-4])
+        method, depth, seed = _split_of(m, path)
         s = leak[(method, depth, seed)]
         rows.append(
             {
@@ -166,13 +169,20 @@ def collect_split_depth(
     return pd.DataFrame(rows).sort_values(["method", "depth", "seed"], ignore_index=True)
 
 
-def _parse_split_name(name: str) -> tuple[str, int, int]:
-    import re
+def _split_of(metrics: dict, path: str | Path) -> tuple[str, int, int]:
+    """Method, depth and seed of the split a run was trained on, as its metrics record it."""
+    split = _recorded(metrics, "split", path)
+    return split["method"], split["depth"], split["seed"]
 
-    m = re.fullmatch(r"(distance|tree)-d(\d+)-s(\d+)", name)
-    if m is None:
-        raise ValueError(f"not a split-depth run: {name}")
-    return m[1], int(m[2]), int(m[3])
+
+def _recorded(table: dict, key: str, path: str | Path):
+    """``table[key]``, or a one-line error for an output written before the key existed."""
+    if key not in table:
+        raise NeuroseedError(
+            f"{path}: no '{key}' in it (written by an older version); delete it and run "
+            "snakemake again"
+        )
+    return table[key]
 
 
 def plot_split_depth(
@@ -243,13 +253,6 @@ def _depth_line(table: pd.DataFrame, y: str, ylabel: str, title: str, out: tuple
     plt.close(fig)
 
 
-def _run_of(path: str | Path) -> dict[str, object]:
-    """Encoder, distance and seed of ``.../<encoder>-<distance>/seed<N>/<file>``."""
-    p = Path(path)
-    encoder, distance = p.parts[-3].rsplit("-", 1)
-    return {"model": encoder, "distance": distance, "seed": int(p.parts[-2].removeprefix("seed"))}
-
-
 def collect_retrieval(paths: Sequence[str | Path]) -> pd.DataFrame:
     """One row per run and k: top-k accuracy of closest-string retrieval."""
     rows = []
@@ -258,7 +261,7 @@ def collect_retrieval(paths: Sequence[str | Path]) -> pd.DataFrame:
         for key in sorted(k for k in r if k.startswith("top")):
             rows.append(
                 {
-                    **_run_of(path),
+                    **{key: _recorded(r, key, path) for key in RUN},
                     "k": int(key[3:]),
                     "accuracy": r[key],
                     "queries_scored": r["queries_scored"],
@@ -270,8 +273,10 @@ def collect_retrieval(paths: Sequence[str | Path]) -> pd.DataFrame:
 
 def collect_clustering(paths: Sequence[str | Path]) -> pd.DataFrame:
     """One row per run and linkage method: % increase of Dasgupta's cost over exact ED."""
-    frames = [pd.read_csv(p, sep="\t").assign(**_run_of(p)) for p in paths]
-    cols = ["model", "distance", "seed", "linkage", "sequences", "increase_pct"]
+    frames = [pd.read_csv(p, sep="\t") for p in paths]
+    for frame, path in zip(frames, paths, strict=True):
+        _recorded(frame, "model", path)
+    cols = [*RUN, "linkage", "sequences", "increase_pct"]
     cols += ["cost_embedding", "cost_exact"]
     return pd.concat(frames, ignore_index=True)[cols]
 
@@ -331,8 +336,6 @@ def plot_clustering(table: pd.DataFrame, pdf: str | Path, png: str | Path, title
 def summarize_rmse(table: pd.DataFrame) -> pd.DataFrame:
     """Test %RMSE mean ± sd over seeds per encoder and distance, beside the paper's Qiita
     numbers (a different dataset: a reference, not a target)."""
-    from neuroseed.published import qiita_rmse
-
     g = table.groupby(["model", "distance"])["test_rmse_pct"]
     out = g.agg(seeds="count", mean_rmse_pct="mean", sd_rmse_pct="std").reset_index()
     out["sd_rmse_pct"] = out["sd_rmse_pct"].fillna(0.0)
@@ -402,13 +405,11 @@ def collect_training_time(
 ) -> pd.DataFrame:
     """Wall time (the rule's ``benchmark:`` file) and training throughput per run, beside the
     original code's seconds per epoch on gg2000 where a peer measured them."""
-    from neuroseed.published import peer_epoch_seconds
-
     rows = []
     for met_path, bench_path in zip(metrics, benchmarks, strict=True):
         m = json.loads(Path(met_path).read_text())
         bench = pd.read_csv(bench_path, sep="\t")
-        epochs = m["epochs_run"] if m["model"] != "kmer" else 0
+        epochs = m["epochs_run"] if m["model"] in registry.TRAINED else 0
         rows.append(
             {
                 "model": m["model"],

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from neuroseed import NeuroseedError
+from neuroseed.io import write_json
+from neuroseed.model_file import labels
+from neuroseed.runtime import distances, embed, load_run
 
+log = logging.getLogger(__name__)
 KS = (1, 5, 10)
 
 
@@ -43,35 +49,29 @@ def run_stage(
     distances_npy: str,
     split_json: str,
     out_json: str,
-    references: int = 1000,
-    queries: int = 2000,
+    references: int,
+    queries: int,
     seed: int = 0,
 ) -> None:
     """The ``evaluate_retrieval`` stage: references from the test part, queries from the
     validation part (both unseen in training), at most ``references`` / ``queries`` of each."""
-    import logging
-
-    from neuroseed.io import write_json
-    from neuroseed.search import distances, load_run
-    from neuroseed.training import embed
-
     run = load_run(model, encoded, distances_npy, split_json)
     rng = np.random.default_rng(seed)
-    refs, qs = run.parts["test"], run.parts["val"]
+    refs, qs = run.data.parts["test"], run.data.parts["val"]
     if len(refs) > references:
         refs = np.sort(rng.choice(refs, references, replace=False))
     if len(qs) > queries:
         qs = np.sort(rng.choice(qs, queries, replace=False))
-    est = distances(
-        run.head, embed(run.encoder, run.codes[qs]), embed(run.encoder, run.codes[refs])
-    )
-    ranks = ranks_of_truth(est, np.asarray(run.distances[np.ix_(qs, refs)]))
+    codes = run.data.codes
+    est = distances(run.head, embed(run.encoder, codes[qs]), embed(run.encoder, codes[refs]))
+    ranks = ranks_of_truth(est, np.asarray(run.data.distances[np.ix_(qs, refs)]))
     result = {
+        **labels(model),
         **topk_accuracy(ranks),
         "median_rank": float(np.median(ranks)),
         "references": len(refs),
         "queries": len(qs),
         "queries_scored": len(ranks),
     }
-    logging.getLogger(__name__).info("retrieval: %s", result)
+    log.info("retrieval: %s", result)
     write_json(out_json, result)

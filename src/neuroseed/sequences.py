@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from neuroseed import NeuroseedError
-from neuroseed.io import read_fasta
+from neuroseed.io import read_fasta, write_fasta, write_json
+from neuroseed.sources import sequence_file
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +53,6 @@ class CleaningReport:
             ex.append(rid)
 
 
-def greengenes_paths() -> tuple[Path, Path]:
-    """FASTA and tree of Greengenes 13_8 97% OTUs as shipped by ``qiime-default-reference``."""
-    try:
-        import qiime_default_reference as qdr
-    except ImportError as exc:  # pragma: no cover - declared dependency
-        raise NeuroseedError(
-            "the Greengenes source needs the PyPI package 'qiime-default-reference' "
-            "(pip install qiime-default-reference)"
-        ) from exc
-    return Path(qdr.get_reference_sequences()), Path(qdr.get_reference_tree())
-
-
 def sample_indices(total: int, n: int | None, seed: int) -> np.ndarray:
     """Indices of ``n`` of ``total`` records, the gg2000 recipe: a seeded choice, sorted."""
     if n is None or n == total:
@@ -82,8 +71,8 @@ def load_records(path: str | Path, n: int | None = None, seed: int = 0) -> list[
 
 def clean_records(
     records: list[Record],
-    policy: str = "keep",
-    min_length: int = 1,
+    policy: str,
+    min_length: int,
     source: str = "input",
     max_length: int | None = None,
 ) -> tuple[list[Record], CleaningReport]:
@@ -221,36 +210,15 @@ def prepare(
 ) -> None:
     """The ``sequences`` stage: draw records from the configured source, validate, write FASTA
     and a provenance record (source, counts at each filter, lengths, seed, md5)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from neuroseed.io import write_fasta, write_json
-
-    kind = source["type"]
-    if kind == "greengenes":
-        path, _ = greengenes_paths()
-        try:
-            origin = f"qiime-default-reference {version('qiime-default-reference')}"
-        except PackageNotFoundError:  # pragma: no cover
-            origin = "qiime-default-reference"
-        label = "Greengenes 13_8 97% OTU representative sequences"
-    elif kind == "fasta":
-        if not source.get("fasta"):
-            raise NeuroseedError("source.fasta: required when source.type is 'fasta'")
-        path, origin, label = Path(source["fasta"]), "user FASTA", str(source["fasta"])
-    elif kind == "patric":
-        if fetched is None:
-            raise NeuroseedError("source.type 'patric' needs the fetched FASTA")
-        path, origin, label = Path(fetched), "PATRIC/BV-BRC", "PATRIC/BV-BRC gene features"
-    else:
-        raise NeuroseedError(f"source.type: unknown source '{kind}' (use greengenes or fasta)")
+    path, origin, label = sequence_file(source, fetched)
     raw = read_fasta(path)
-    idx = sample_indices(len(raw), source.get("n_sequences"), int(source.get("seed", 0)))
+    idx = sample_indices(len(raw), source["n_sequences"], source["seed"])
     records = [Record(*raw[i]) for i in idx]
-    max_length = options.get("max_length")
+    max_length = options["max_length"]
     records, report = clean_records(
         records,
-        options.get("ambiguous", "keep"),
-        int(options.get("min_length", 1)),
+        options["ambiguous"],
+        options["min_length"],
         str(path),
         max_length,
     )
@@ -261,12 +229,12 @@ def prepare(
         path,
         len(raw),
         len(idx),
-        source.get("seed"),
+        source["seed"],
         report.output,
         report.with_ambiguity_codes,
-        options.get("ambiguous", "keep"),
+        options["ambiguous"],
         report.dropped_short,
-        options.get("min_length", 1),
+        options["min_length"],
         report.dropped_long,
         max_length,
     )
@@ -279,10 +247,10 @@ def prepare(
             "path": str(path),
             "records_in_source": len(raw),
             "drawn": len(idx),
-            "seed": source.get("seed"),
+            "seed": source["seed"],
             "policy": {
-                "ambiguous": options.get("ambiguous", "keep"),
-                "min_length": options.get("min_length", 1),
+                "ambiguous": options["ambiguous"],
+                "min_length": options["min_length"],
                 "max_length": max_length,
             },
             "cleaning": report.__dict__,

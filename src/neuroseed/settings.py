@@ -1,12 +1,35 @@
 """Training settings of one run from the workflow config.
 
 Pure Python (no numpy, no Keras): ``rules/common.smk`` imports it while Snakemake parses the
-workflow, also where the library's dependencies live only in a conda environment.
+workflow, also where the library's dependencies live only in a conda environment. Every value
+comes from the config, whose defaults are the schema's (:func:`defaults` for library use).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+from neuroseed.config import with_defaults
+
+
+@dataclass
+class TrainSettings:
+    """One training run. No field has a default of its own: they come from the config."""
+
+    model: str
+    distance: str
+    seed: int
+    embedding_dim: int
+    batch_size: int
+    partners: int
+    patience: int
+    # None for an encoder fitted in closed form (kmer): no epochs, no optimiser
+    epochs: int | None
+    learning_rate: float | None
+    weight_decay: float | None
+    clipnorm: float | None
+    hparams: dict[str, Any]
 
 
 def for_distance(value, distance: str):
@@ -15,8 +38,7 @@ def for_distance(value, distance: str):
 
 
 def settings_from_config(config: dict, encoder: str, distance: str, seed: int) -> dict[str, Any]:
-    """The fields of one run's :class:`neuroseed.training.TrainSettings`, from the validated
-    workflow config."""
+    """The fields of one run's :class:`TrainSettings`, from the validated workflow config."""
     hparams = {k: for_distance(v, distance) for k, v in config["encoders"][encoder].items()}
     t = config["training"]
     return {
@@ -27,13 +49,28 @@ def settings_from_config(config: dict, encoder: str, distance: str, seed: int) -
         "batch_size": hparams.pop("batch_size", t["batch_size"]),
         "partners": t["partners"],
         "patience": t["patience"],
-        # kmer is fitted in closed form: no epochs, no optimiser
-        "epochs": hparams.pop("epochs", 1),
-        "learning_rate": hparams.pop("learning_rate", 0.0),
-        "weight_decay": hparams.pop("weight_decay", 0.0),
-        "clipnorm": hparams.pop("clipnorm", 0.0),
+        # absent for an encoder fitted in closed form
+        "epochs": hparams.pop("epochs", None),
+        "learning_rate": hparams.pop("learning_rate", None),
+        "weight_decay": hparams.pop("weight_decay", None),
+        "clipnorm": hparams.pop("clipnorm", None),
         "hparams": hparams,
     }
+
+
+def encoder_hparams(encoder: str, distance: str) -> dict[str, Any]:
+    """The schema's default architecture settings of ``encoder`` with ``distance``."""
+    return defaults(encoder, distance).hparams
+
+
+def defaults(model: str, distance: str, **changes) -> TrainSettings:
+    """The default settings of a run (the schema's, as in the workflow; the seed is the first
+    of ``training.seeds``), with ``changes``; ``hparams`` given are merged into the encoder's."""
+    config = with_defaults({})
+    seed = changes.pop("seed", config["training"]["seeds"][0])
+    fields = settings_from_config(config, model, distance, seed)
+    fields["hparams"].update(changes.pop("hparams", {}))
+    return TrainSettings(**{**fields, **changes})
 
 
 def search_space(config: dict, encoder: str) -> dict[str, list]:

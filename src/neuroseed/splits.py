@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from neuroseed import NeuroseedError
-
-PARTS = ("train", "val", "test")
+from neuroseed.artifacts import load_dataset, load_distances, split_indices
+from neuroseed.io import atomic_path, read_fasta, read_json, write_json
+from neuroseed.registry import PARTS
+from neuroseed.trees import check_leaves, read_tree
 
 
 def random_split(
@@ -100,12 +102,6 @@ def validate_split(
             seen[i] = part
 
 
-def split_indices(split: dict[str, list[str]], ids: Sequence[str]) -> dict[str, np.ndarray]:
-    """Row indices (into the sequence order) of each part."""
-    pos = {i: k for k, i in enumerate(ids)}
-    return {p: np.array([pos[i] for i in split[p]], dtype=np.int64) for p in PARTS}
-
-
 def _part_sizes(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
     n_val, n_test = round(n * val_fraction), round(n * test_fraction)
     if min(n - n_val - n_test, n_val, n_test) < 2:
@@ -192,8 +188,6 @@ def tree_split(
     """Withhold whole clades of about 2**depth leaves: from a random unassigned leaf, climb to
     the clade whose unassigned leaf count is nearest 2**depth (in ratio) and withhold all of
     them. Earlier withheld clades nested inside stay whole. Depth 0 is a random split."""
-    from neuroseed.trees import check_leaves
-
     check_leaves(tree, ids, source="split.tree")
     pos = {name: k for k, name in enumerate(ids)}
     leaves_of = {}
@@ -251,8 +245,6 @@ def make_split(
     ``split_file`` (``provenance`` of the sequences tells which ids the filters dropped)."""
     import logging
 
-    from neuroseed.io import read_fasta, read_json, write_json
-
     ids = [r for r, _, _ in read_fasta(fasta)]
     method = options["method"]
     groups = None
@@ -273,14 +265,10 @@ def make_split(
         split = random_split(ids, *fractions)
         params = {"method": "random"}
     elif method == "distance":
-        from neuroseed.artifacts import load_distances
-
         distances = load_distances(distances_npy, len(ids))
         split, groups = distance_split(ids, distances, options["depth"], *fractions)
         params = {"method": "distance", "depth": options["depth"]}
     elif method == "tree":
-        from neuroseed.trees import read_tree
-
         split, groups = tree_split(ids, read_tree(tree_path), options["depth"], *fractions)
         params = {"method": "tree", "depth": options["depth"], "tree": str(tree_path)}
     else:
@@ -312,14 +300,9 @@ def report_leakage(
     """The leakage report of a split: nearest-train distances of the test set, with quantiles."""
     import logging
 
-    from neuroseed.artifacts import load_distances, load_encoded
-    from neuroseed.io import atomic_path, read_json, write_json
-
-    data = load_encoded(encoded_npz)
-    ids = [str(i) for i in data["ids"]]
+    data = load_dataset(encoded_npz, distances_npy)
     split = read_json(split_json)
-    distances = load_distances(distances_npy, len(ids))
-    table = leakage(split, ids, distances, int(data["padded_length"]))
+    table = leakage(split, data.ids, data.distances, data.length)
     q = table["normalised_distance"].quantile([0.0, 0.25, 0.5, 0.75, 1.0])
     summary = {
         "split": split.get("params", {}),

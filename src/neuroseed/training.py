@@ -4,66 +4,23 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict
 
+import keras
 import numpy as np
+import pandas as pd
 
-from neuroseed import NeuroseedError
+from neuroseed import NeuroseedError, __version__, registry
+from neuroseed.artifacts import load_dataset
+from neuroseed.io import atomic_path, write_json
 from neuroseed.metrics import rmse_percent, upper_triangle
+from neuroseed.model_file import ALPHABETS, Identity, save_model
+from neuroseed.models import build_encoder, build_siamese, split_siamese
+from neuroseed.runtime import configure_backend, embed, pairwise_predictions
+from neuroseed.settings import TrainSettings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainSettings:
-    model: str
-    distance: str
-    embedding_dim: int = 128
-    batch_size: int = 128
-    epochs: int = 20
-    patience: int = 5
-    partners: int = 10
-    learning_rate: float = 0.01
-    weight_decay: float = 0.0
-    clipnorm: float = 0.0
-    seed: int = 0
-    hparams: dict[str, Any] = field(default_factory=dict)
-
-
-def configure_backend(threads: int, seed: int) -> dict[str, str]:
-    """Bound CPU threads, make runs deterministic, and say which backend and device are used."""
-    import keras
-
-    backend = keras.backend.backend()
-    device = "cpu"
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
-        except RuntimeError:  # already initialised in this process
-            pass
-        tf.config.experimental.enable_op_determinism()
-        gpus = tf.config.list_physical_devices("GPU")
-        device = f"gpu ({gpus[0].name})" if gpus else "cpu"
-    elif backend == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
-        device = f"cuda ({torch.cuda.get_device_name()})" if torch.cuda.is_available() else "cpu"
-    elif backend == "jax":
-        import jax
-
-        device = str(jax.devices()[0])
-    keras.utils.set_random_seed(seed)
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    info = {"backend": backend, "device": device, "cuda_visible_devices": str(visible)}
-    log.info("keras backend %s on %s (CUDA_VISIBLE_DEVICES=%s)", backend, device, visible)
-    return info
 
 
 def sample_pairs(
@@ -93,64 +50,36 @@ def nothing_to_learn(label: str, n: int) -> NeuroseedError:
     )
 
 
-def _pair_dataset_class():
-    import keras
+class PairBatches(keras.utils.PyDataset):
+    """Streams fresh random training pairs each epoch without materialising all pairs."""
 
-    class PairBatches(keras.utils.PyDataset):
-        """Streams fresh random training pairs each epoch without materialising all pairs."""
+    def __init__(self, codes, distances, train_idx, length, partners, batch_size, seed):
+        super().__init__()
+        self.codes, self.distances, self.train_idx = codes, distances, train_idx
+        self.length, self.partners, self.batch_size, self.seed = (
+            length,
+            partners,
+            batch_size,
+            seed,
+        )
+        self.epoch = 0
+        self._resample()
 
-        def __init__(self, codes, distances, train_idx, length, partners, batch_size, seed):
-            super().__init__()
-            self.codes, self.distances, self.train_idx = codes, distances, train_idx
-            self.length, self.partners, self.batch_size, self.seed = (
-                length,
-                partners,
-                batch_size,
-                seed,
-            )
-            self.epoch = 0
-            self._resample()
+    def _resample(self):
+        rng = np.random.default_rng([self.seed, self.epoch])
+        self.pairs = sample_pairs(self.train_idx, self.distances, self.partners, rng)
 
-        def _resample(self):
-            rng = np.random.default_rng([self.seed, self.epoch])
-            self.pairs = sample_pairs(self.train_idx, self.distances, self.partners, rng)
+    def __len__(self):
+        return math.ceil(len(self.pairs) / self.batch_size)
 
-        def __len__(self):
-            return math.ceil(len(self.pairs) / self.batch_size)
+    def __getitem__(self, k):
+        p = self.pairs[k * self.batch_size : (k + 1) * self.batch_size]
+        y = self.distances[p[:, 0], p[:, 1]].astype(np.float32) / self.length
+        return (self.codes[p[:, 0]], self.codes[p[:, 1]]), y
 
-        def __getitem__(self, k):
-            p = self.pairs[k * self.batch_size : (k + 1) * self.batch_size]
-            y = self.distances[p[:, 0], p[:, 1]].astype(np.float32) / self.length
-            return (self.codes[p[:, 0]], self.codes[p[:, 1]]), y
-
-        def on_epoch_end(self):
-            self.epoch += 1
-            self._resample()
-
-    return PairBatches
-
-
-def embed(encoder, codes: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    return np.asarray(encoder.predict(codes, batch_size=batch_size, verbose=0))
-
-
-def pairwise_predictions(head, emb: np.ndarray, block: int | None = None) -> np.ndarray:
-    """Predicted distances for all unordered pairs (upper triangle, row-major) of ``emb``;
-    by default blocks of rows hold about 32 M floats, whatever the embedding width."""
-    import keras
-
-    n = len(emb)
-    if block is None:
-        block = int(np.clip(2**25 // max(1, n * emb.shape[1]), 1, 256))
-    out = []
-    for start in range(0, n - 1, block):
-        rows = emb[start : start + block]
-        d = keras.ops.convert_to_numpy(head(rows[:, None, :], emb[None, :, :]))
-        d = d.astype(np.float64)
-        for r in range(len(rows)):
-            i = start + r
-            out.append(d[r, i + 1 :])
-    return np.concatenate(out) if out else np.empty(0)
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._resample()
 
 
 def evaluate(encoder, head, codes, distances, idx, length) -> tuple[float, np.ndarray, np.ndarray]:
@@ -161,46 +90,36 @@ def evaluate(encoder, head, codes, distances, idx, length) -> tuple[float, np.nd
     return rmse_percent(target, pred), target, pred
 
 
-def _eval_callback_class():
-    import keras
+class AllPairsValidation(keras.callbacks.Callback):
+    """Validation loss over all val pairs each epoch; fails loudly on a NaN/Inf loss."""
 
-    class AllPairsValidation(keras.callbacks.Callback):
-        """Validation loss over all val pairs each epoch; fails loudly on a NaN/Inf loss."""
+    def __init__(self, encoder, head, codes, distances, val_idx, length, label):
+        super().__init__()
+        self.args = (encoder, head, codes, distances, val_idx, length)
+        self.label = label
 
-        def __init__(self, encoder, head, codes, distances, val_idx, length, label):
-            super().__init__()
-            self.args = (encoder, head, codes, distances, val_idx, length)
-            self.label = label
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs if logs is not None else {}
-            loss = float(logs.get("loss", float("nan")))
-            if not math.isfinite(loss):
-                raise NeuroseedError(
-                    f"training {self.label}: loss became {loss} in epoch {epoch + 1}; "
-                    "try a lower learning rate"
-                )
-            rmse, _, pred = evaluate(*self.args)
-            if not np.isfinite(pred).all():
-                raise NeuroseedError(
-                    f"training {self.label}: validation distances became non-finite "
-                    f"in epoch {epoch + 1}"
-                )
-            logs["rmse_pct"] = 100.0 * math.sqrt(loss)
-            logs["val_loss"] = (rmse / 100.0) ** 2
-            logs["val_rmse_pct"] = rmse
-
-    return AllPairsValidation
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        loss = float(logs.get("loss", float("nan")))
+        if not math.isfinite(loss):
+            raise NeuroseedError(
+                f"training {self.label}: loss became {loss} in epoch {epoch + 1}; "
+                "try a lower learning rate"
+            )
+        rmse, _, pred = evaluate(*self.args)
+        if not np.isfinite(pred).all():
+            raise NeuroseedError(
+                f"training {self.label}: validation distances became non-finite "
+                f"in epoch {epoch + 1}"
+            )
+        logs["rmse_pct"] = 100.0 * math.sqrt(loss)
+        logs["val_loss"] = (rmse / 100.0) ** 2
+        logs["val_rmse_pct"] = rmse
 
 
 def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verbose=2):
     """Gradient training of a Siamese encoder; returns the model, its history and the number
     of training pairs per epoch."""
-    import keras
-    import pandas as pd
-
-    from neuroseed.models import build_encoder, build_siamese, split_siamese
-
     label = f"{settings.model}+{settings.distance}"
     encoder = build_encoder(
         settings.model,
@@ -211,7 +130,7 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         alphabet_size,
     )
     model = build_siamese(encoder, settings.distance)
-    data = _pair_dataset_class()(
+    data = PairBatches(
         codes,
         distances,
         parts["train"],
@@ -234,7 +153,7 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
     model.compile(optimizer=optimizer, loss="mse")
     encoder, head = split_siamese(model)
     callbacks = [
-        _eval_callback_class()(encoder, head, codes, distances, parts["val"], length, label),
+        AllPairsValidation(encoder, head, codes, distances, parts["val"], length, label),
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=settings.patience, restore_best_weights=True, mode="min"
         ),
@@ -268,10 +187,6 @@ def fit_kmer(settings, codes, distances, parts, length, alphabet_size=4, verbose
     is multiplied by the least-squares scale ``sum(d*t)/sum(d*d)`` over all pairs of (up to
     1,000) training sequences; for the hyperbolic distance the sphere radius is chosen from
     :data:`KMER_RADII` by the same training error."""
-    import pandas as pd
-
-    from neuroseed.models import build_encoder, build_siamese, split_siamese
-
     encoder = build_encoder(
         "kmer", codes.shape[1], settings.embedding_dim, settings.distance, settings.hparams
     )
@@ -300,7 +215,7 @@ def fit_kmer(settings, codes, distances, parts, length, alphabet_size=4, verbose
     val_rmse, _, _ = evaluate(encoder, head, codes, distances, parts["val"], length)
     log.info(
         "k-mer (k=%d) %s: scale %.6g fitted on %d pairs",
-        settings.hparams.get("k", 5),
+        settings.hparams["k"],
         settings.distance,
         scale,
         target.size,
@@ -330,13 +245,9 @@ def train(
     ``length`` is the normaliser L of the targets ED/L; the model's input width is that of
     ``codes`` (wider than L for aligned input).
     """
-    import keras
-
-    from neuroseed.models import split_siamese
-
     keras.utils.set_random_seed(settings.seed)  # each run from its own seed, also in one process
     label = f"{settings.model}+{settings.distance}"
-    fit = fit_kmer if settings.model == "kmer" else fit_siamese
+    fit = fit_siamese if settings.model in registry.TRAINED else fit_kmer
     start = time.perf_counter()
     model, history, pairs_per_epoch = fit(
         settings, codes, distances, parts, length, alphabet_size, verbose
@@ -384,45 +295,47 @@ def train(
     return model, history, metrics
 
 
-def load_inputs(
-    encoded: str, distances_npy: str, split_json: str
-) -> tuple[np.ndarray, int, np.ndarray, dict[str, np.ndarray], int]:
-    """Codes, padded length L, edit distances, split parts and alphabet size of one dataset."""
-    from neuroseed.artifacts import load_distances, load_encoded
-    from neuroseed.io import read_json
-    from neuroseed.splits import split_indices
-
-    data = load_encoded(encoded)
-    ids = [str(i) for i in data["ids"]]
-    codes, length = data["codes"], int(data["padded_length"])
-    distances = load_distances(distances_npy, len(ids))
-    parts = split_indices(read_json(split_json), ids)
-    alphabet = int(data["alphabet_size"]) if "alphabet_size" in data else 4
-    return codes, length, np.asarray(distances), parts, alphabet
-
-
 def run_stage(
     settings: TrainSettings,
     encoded: str,
     distances_npy: str,
     split_json: str,
+    split: str,
     model_out: str,
     history_out: str,
     metrics_out: str,
-    threads: int = 1,
+    threads: int,
 ) -> None:
-    """The ``training`` stage: load artifacts, train, save model, history and metrics atomically."""
-    from neuroseed.io import atomic_path, write_json
+    """The ``training`` stage: load artifacts, train, save model (with its identity), history
+    and metrics atomically. ``split`` is the split's name (:func:`registry.split_name`)."""
 
     info = configure_backend(threads, settings.seed)
-    codes, length, distances, parts, alphabet = load_inputs(encoded, distances_npy, split_json)
+    data = load_dataset(encoded, distances_npy, split_json)
     model, history, metrics = train(
-        settings, codes, distances, parts, length, alphabet_size=alphabet
+        settings,
+        data.codes,
+        data.distances,
+        data.parts,
+        data.length,
+        alphabet_size=data.alphabet_size,
     )
-    metrics["input"] = {"width": int(codes.shape[1]), "alphabet_size": alphabet}
+    width = int(data.codes.shape[1])
+    identity = Identity(
+        encoder=settings.model,
+        distance=settings.distance,
+        seed=settings.seed,
+        padded_length=data.length,
+        input_width=width,
+        alphabet=ALPHABETS[data.alphabet_size],
+        embedding_dim=int(split_siamese(model)[0].output_shape[-1]),
+        split=split,
+        neuroseed_version=__version__,
+        keras_backend=keras.backend.backend(),
+    )
+    metrics["split"] = {"name": split, **registry.parse_split(split)}
+    metrics["input"] = {"width": width, "alphabet_size": data.alphabet_size}
     metrics.update(info)
-    with atomic_path(model_out, suffix=".keras") as tmp:
-        model.save(tmp)
+    save_model(model, model_out, identity)
     with atomic_path(history_out) as tmp:
         history.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
     write_json(metrics_out, metrics)

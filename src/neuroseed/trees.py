@@ -6,6 +6,9 @@ from collections.abc import Collection
 from pathlib import Path
 
 from neuroseed import NeuroseedError
+from neuroseed.artifacts import load_distances
+from neuroseed.io import read_fasta, write_text
+from neuroseed.sources import tree_file
 
 
 def read_tree(path: str | Path):
@@ -75,8 +78,6 @@ def check_leaves(tree, ids: Collection[str], source: str = "tree") -> None:
 
 
 def write_tree(tree, path: str | Path) -> None:
-    from neuroseed.io import write_text
-
     write_text(path, tree.write(format=1, quoted_node_names=True) + "\n")
 
 
@@ -84,14 +85,7 @@ def prepare(source: dict, ids: Collection[str], tree_out: str | Path) -> None:
     """The tree stage: the configured tree (Greengenes' own, or the user's), pruned to ``ids``."""
     import logging
 
-    if source["type"] == "greengenes":
-        from neuroseed.sequences import greengenes_paths
-
-        path = greengenes_paths()[1]
-    elif source.get("tree"):
-        path = Path(source["tree"])
-    else:
-        raise NeuroseedError("source.tree: no tree configured for this dataset")
+    path = tree_file(source)
     tree = prune_tree(read_tree(path), ids, source=str(path))
     check_leaves(tree, ids, source=str(path))
     logging.getLogger(__name__).info("%s pruned to %d leaves", path, len(tree))
@@ -125,9 +119,6 @@ def upgma_tree(distances, ids: list[str]):
 def build(distances_npy: str, fasta: str, tree_out: str) -> None:
     """The UPGMA stage for datasets without a tree of their own."""
     import logging
-
-    from neuroseed.artifacts import load_distances
-    from neuroseed.io import read_fasta
 
     ids = [rid for rid, _, _ in read_fasta(fasta)]
     tree = upgma_tree(load_distances(distances_npy, len(ids)), ids)

@@ -11,8 +11,9 @@ from keras import ops
 
 from neuroseed import geometry
 from neuroseed.encoding import encode
-from neuroseed.models import ENCODERS
-from neuroseed.training import TrainSettings, train
+from neuroseed.registry import ENCODERS
+from neuroseed.settings import defaults
+from neuroseed.training import train
 
 
 def gradients(fn, u, v):
@@ -87,7 +88,7 @@ def check_training():
         "local_transformer": {"hidden_units": 8, "layers": 1},
     }
     for encoder in ENCODERS:
-        settings = TrainSettings(
+        settings = defaults(
             model=encoder,
             distance="hyperbolic",
             embedding_dim=8,

@@ -1,0 +1,140 @@
+"""The trained-model file: a Keras ``.keras`` archive (Siamese encoder + distance head) that
+carries its own identity, ``neuroseed.json`` inside the archive: encoder, distance, seed, the
+normaliser L, the input width and alphabet. Whoever uses the file (search, the CLI, evaluation,
+figures) reads that instead of the folder it sits in, so a copied model still knows what it is.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from neuroseed import NeuroseedError
+from neuroseed.io import atomic_path
+
+IDENTITY = "neuroseed.json"
+# The encoding's symbols (neuroseed.encoding), by the one-hot depth the model reads.
+ALPHABETS = {4: "ACGT", 5: "ACGT-"}
+
+
+@dataclass
+class Identity:
+    encoder: str
+    distance: str
+    seed: int
+    padded_length: int  # the normaliser L: a distance d estimates the edit distance d * L
+    input_width: int  # positions the encoder reads (wider than L for aligned input)
+    alphabet: str  # ACGT, or ACGT- for MAFFT-aligned input
+    embedding_dim: int
+    split: str | None  # the split it was trained on (neuroseed.registry.split_name)
+    neuroseed_version: str
+    keras_backend: str
+
+
+def save_model(model, path: str | Path, identity: Identity) -> None:
+    """Write ``model`` with its identity inside the archive, atomically."""
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(IDENTITY, json.dumps(asdict(identity), indent=1))
+
+
+def read_identity(path: str | Path) -> Identity | None:
+    """The identity inside a model file; None for a model written before identities (or by
+    plain Keras)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if IDENTITY not in archive.namelist():
+                return None
+            fields = json.loads(archive.read(IDENTITY))
+        return Identity(**fields)
+    except (zipfile.BadZipFile, ValueError, TypeError) as exc:
+        raise NeuroseedError(
+            f"{path}: its {IDENTITY} is damaged ({type(exc).__name__}); retrain it (rule "
+            "train_model) or give a model.keras written by the NeuroSEED workflow"
+        ) from None
+
+
+def identity(path: str | Path) -> Identity:
+    """The identity of a model file: inside it, or, for a model written before identities, from
+    the ``metrics.json`` its training wrote beside it."""
+    found = read_identity(path)
+    if found is not None:
+        return found
+    metrics = Path(path).with_name("metrics.json")
+    try:
+        m = json.loads(metrics.read_text())
+        width = m.get("input", {}).get("width", m["padded_length"])
+        return Identity(
+            encoder=m["model"],
+            distance=m["distance"],
+            seed=int(m["seed"]),
+            padded_length=int(m["padded_length"]),
+            input_width=int(width),
+            alphabet=ALPHABETS[m.get("input", {}).get("alphabet_size", 4)],
+            embedding_dim=int(m["embedding_dim"]),
+            split=None,
+            neuroseed_version="unknown",
+            keras_backend=m.get("backend", "unknown"),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise NeuroseedError(
+            f"{path}: no {IDENTITY} inside (written by an older version) and no usable "
+            f"{metrics.name} beside it; retrain it: snakemake --forcerun train_model"
+        ) from None
+
+
+def labels(path: str | Path) -> dict:
+    """Encoder, distance and seed of a model file: they label its rows in evaluation tables."""
+    ident = identity(path)
+    return {"model": ident.encoder, "distance": ident.distance, "seed": ident.seed}
+
+
+def load_siamese(path: str | Path):
+    """The shared encoder and the distance head of a trained ``model.keras``."""
+    # here, not above: reading a model's identity must not load TensorFlow
+    import keras
+
+    from neuroseed.models import PairDistance, split_siamese
+
+    path = Path(path)
+    if not path.is_file():
+        raise NeuroseedError(f"{path}: model file not found")
+    retrain = "give a model.keras trained by the NeuroSEED workflow"
+    # Keras reports a damaged archive as "File not found"; say what is wrong before it does
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise NeuroseedError(
+            f"{path}: not a readable .keras file (truncated or not a zip archive); {retrain}"
+        )
+    try:
+        model = keras.models.load_model(path)  # safe_mode stays on: a model file runs no code
+    except Exception as exc:  # a bad file fails anywhere in Keras, with any exception type
+        raise NeuroseedError(
+            f"{path}: not a loadable Keras model ({_load_failure(exc)}); {retrain}"
+        ) from None
+    try:
+        encoder, head = split_siamese(model)
+    except (StopIteration, ValueError, AttributeError):  # no nested encoder or "distance" layer
+        encoder = head = None
+    if not isinstance(encoder, keras.Model) or not isinstance(head, PairDistance):
+        raise NeuroseedError(
+            f"{path}: a Keras model but not a NeuroSEED one (no NeuroSEED encoder and distance "
+            f"head); {retrain}"
+        )
+    return encoder, head
+
+
+def _load_failure(exc: Exception) -> str:
+    """What Keras could not load, in one short line: the innermost cause's first sentence,
+    without the configuration dump Keras appends."""
+    text = str(exc)
+    if "safe_mode" in text:
+        return "it holds Python code (a Lambda layer), which safe loading does not run"
+    text = text.split("Exception encountered:")[-1]
+    for dump in ("Full config", "Full object config", "config="):
+        text = text.split(dump)[0]
+    text = " ".join(text.split()).split(". ")[0].rstrip(" .,:")
+    text = text or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -1,0 +1,99 @@
+"""Running trained encoders: backend set-up, embedding, and distances between embeddings."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from neuroseed.artifacts import Dataset, load_dataset
+from neuroseed.model_file import load_siamese
+
+log = logging.getLogger(__name__)
+
+
+def configure_backend(threads: int, seed: int) -> dict[str, str]:
+    """Bound CPU threads, make runs deterministic, and say which backend and device are used."""
+    import keras
+
+    backend = keras.backend.backend()
+    device = "cpu"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+        except RuntimeError:  # already initialised in this process
+            pass
+        tf.config.experimental.enable_op_determinism()
+        gpus = tf.config.list_physical_devices("GPU")
+        device = f"gpu ({gpus[0].name})" if gpus else "cpu"
+    elif backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+        device = f"cuda ({torch.cuda.get_device_name()})" if torch.cuda.is_available() else "cpu"
+    elif backend == "jax":
+        import jax
+
+        device = str(jax.devices()[0])
+    keras.utils.set_random_seed(seed)
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    info = {"backend": backend, "device": device, "cuda_visible_devices": str(visible)}
+    log.info("keras backend %s on %s (CUDA_VISIBLE_DEVICES=%s)", backend, device, visible)
+    return info
+
+
+def embed(encoder, codes: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Embeddings ``(n, dim)`` of integer codes; ``batch_size`` only bounds memory."""
+    return np.asarray(encoder.predict(codes, batch_size=batch_size, verbose=0))
+
+
+def pairwise_predictions(head, emb: np.ndarray, block: int | None = None) -> np.ndarray:
+    """Predicted distances for all unordered pairs (upper triangle, row-major) of ``emb``,
+    through the head itself (its own arithmetic, as in training); by default blocks of rows
+    hold about 32 M floats, whatever the embedding width."""
+    import keras
+
+    n = len(emb)
+    if block is None:
+        block = int(np.clip(2**25 // max(1, n * emb.shape[1]), 1, 256))
+    out = []
+    for start in range(0, n - 1, block):
+        rows = emb[start : start + block]
+        d = keras.ops.convert_to_numpy(head(rows[:, None, :], emb[None, :, :]))
+        d = d.astype(np.float64)
+        for r in range(len(rows)):
+            i = start + r
+            out.append(d[r, i + 1 :])
+    return np.concatenate(out) if out else np.empty(0)
+
+
+def distances(head, queries: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """Distances ``(n_queries, n_refs)`` by a model's distance head (its scale included), in
+    float64 through matrix products (:func:`neuroseed.geometry.pairwise`)."""
+    # here, not above: geometry loads Keras (and TensorFlow), which configure_backend must
+    # set up first
+    import keras
+
+    from neuroseed.geometry import pairwise
+
+    scale = float(keras.ops.convert_to_numpy(head.scale)) if head.learn_scale else 1.0
+    return pairwise(head.distance, queries, refs) * scale
+
+
+@dataclass
+class Run:
+    """A trained model with the dataset and split it was trained on."""
+
+    encoder: object
+    head: object
+    data: Dataset
+
+
+def load_run(model: str, encoded: str, distances_npy: str, split_json: str) -> Run:
+    encoder, head = load_siamese(model)
+    return Run(encoder, head, load_dataset(encoded, distances_npy, split_json))

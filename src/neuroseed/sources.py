@@ -1,0 +1,94 @@
+"""Where a dataset's sequences and tree come from: every branch on ``source.type`` is here.
+
+Pure Python, so ``rules/common.smk`` and :mod:`neuroseed.config` use it while Snakemake parses
+the workflow. The source names themselves are in :mod:`neuroseed.registry`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from neuroseed import NeuroseedError
+
+
+def greengenes_paths() -> tuple[Path, Path]:
+    """FASTA and tree of Greengenes 13_8 97% OTUs as shipped by ``qiime-default-reference``."""
+    try:
+        import qiime_default_reference as qdr
+    except ImportError as exc:  # pragma: no cover - declared dependency
+        raise NeuroseedError(
+            "the Greengenes source needs the PyPI package 'qiime-default-reference' "
+            "(pip install qiime-default-reference)"
+        ) from exc
+    return Path(qdr.get_reference_sequences()), Path(qdr.get_reference_tree())
+
+
+def fetched_fasta(dataset: str) -> str:
+    """Where the PATRIC/BV-BRC download of a dataset lands."""
+    return f"results/{dataset}/raw/patric.fasta"
+
+
+def user_files(source: dict) -> dict[str, str]:
+    """Config key -> path of each file the user gives for this source (checked up front, and
+    inputs of the rules that read them, so editing one reruns what depends on it)."""
+    files = {}
+    if source.get("type") == "fasta" and source.get("fasta"):
+        files["source.fasta"] = source["fasta"]
+    if source.get("type") != "greengenes" and source.get("tree"):
+        files["source.tree"] = source["tree"]
+    return files
+
+
+def check(source: dict) -> None:
+    if source.get("type") == "fasta" and not source.get("fasta"):
+        raise NeuroseedError("config: source.fasta: required when source.type is 'fasta'")
+
+
+def has_tree(source: dict) -> bool:
+    """Greengenes comes with its reference tree; a user FASTA or PATRIC genes only with
+    ``source.tree``."""
+    return source["type"] == "greengenes" or bool(source.get("tree"))
+
+
+def sequence_input(source: dict, dataset: str) -> dict[str, str]:
+    """What the sequence stage reads besides package data."""
+    if source["type"] == "patric":
+        return {"fasta": fetched_fasta(dataset)}
+    fasta = user_files(source).get("source.fasta")
+    return {"fasta": fasta} if fasta else {}
+
+
+def tree_input(source: dict) -> dict[str, str]:
+    """The user's tree as an input; Greengenes' own tree is package data."""
+    tree = user_files(source).get("source.tree")
+    return {"tree": tree} if tree else {}
+
+
+def sequence_file(source: dict, fetched: str | Path | None = None) -> tuple[Path, str, str]:
+    """The FASTA to draw from, its origin and a label, for the provenance record."""
+    kind = source["type"]
+    if kind == "greengenes":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            origin = f"qiime-default-reference {version('qiime-default-reference')}"
+        except PackageNotFoundError:  # pragma: no cover
+            origin = "qiime-default-reference"
+        return greengenes_paths()[0], origin, "Greengenes 13_8 97% OTU representative sequences"
+    if kind == "fasta":
+        check(source)
+        return Path(source["fasta"]), "user FASTA", str(source["fasta"])
+    if kind == "patric":
+        if fetched is None:
+            raise NeuroseedError("source.type 'patric' needs the fetched FASTA")
+        return Path(fetched), "PATRIC/BV-BRC", "PATRIC/BV-BRC gene features"
+    raise NeuroseedError(f"source.type: unknown source '{kind}'")
+
+
+def tree_file(source: dict) -> Path:
+    """The tree to prune to the dataset: Greengenes' own or the user's."""
+    if source["type"] == "greengenes":
+        return greengenes_paths()[1]
+    if source.get("tree"):
+        return Path(source["tree"])
+    raise NeuroseedError("source.tree: no tree configured for this dataset")
