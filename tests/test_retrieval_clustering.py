@@ -70,7 +70,8 @@ def test_figures_read_runs_from_what_the_outputs_record(tmp_path):
     moved = tmp_path / "anywhere.json"
     moved.write_text(json.dumps({"model": "cnn", "distance": "cosine", "seed": 3, **scores}))
     table = collect_retrieval([moved])
-    assert set(zip(table["model"], table["distance"], table["seed"])) == {("cnn", "cosine", 3)}
+    rows = zip(table["model"], table["distance"], table["seed"], strict=True)
+    assert set(rows) == {("cnn", "cosine", 3)}
     old = tmp_path / "old.json"
     old.write_text(json.dumps(scores))
     with pytest.raises(NeuroseedError, match=r"old.json: no 'model' in it \(written by an older"):
