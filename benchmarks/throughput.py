@@ -9,6 +9,13 @@ optimiser and targets ED/L) on pairs of the gg2000 sequences padded to the longe
 timed after a warm-up, as training pairs/s; and embedding speed (sequences/s, inference).
 Ratios are against the linear encoder measured in the same run. The backend and device are
 printed with the table.
+
+GFLOP/s: the floating-point operations of a training step divided by its time, beside a float32
+matrix product's GFLOP/s measured in the same run on the same threads (the practical ceiling).
+A step's operations are 3x the encoder's forward operations (forward, input gradient, weight
+gradient) for each of the 2 sequences of every pair; the forward count is TensorFlow's profiler
+count of the encoder's graph (TensorFlow backend only; it cannot see into the GRU's loop, so
+the GRU shows none).
 """
 
 from __future__ import annotations
@@ -59,6 +66,35 @@ def pair_batches(seqs, codes, batches, batch_size, seed=0):
     return out
 
 
+def forward_flops(encoder, width: int) -> float | None:
+    """Floating-point operations of one sequence through ``encoder`` (TensorFlow's count)."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow" or any(
+        isinstance(layer, keras.layers.RNN | keras.layers.GRU) for layer in encoder.layers
+    ):
+        return None
+    import tensorflow as tf
+
+    fn = tf.function(lambda x: encoder(x, training=False))
+    graph = fn.get_concrete_function(tf.TensorSpec((1, width), tf.int8)).graph
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    return float(tf.compat.v1.profiler.profile(graph, options=options).total_float_ops)
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """GFLOP/s of a float32 matrix product on the configured threads: the practical ceiling."""
+    import keras
+
+    a = keras.ops.convert_to_tensor(np.random.default_rng(0).random((size, size), np.float32))
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, a))  # warm-up
+    start = time.perf_counter()
+    for _ in range(repeats):
+        keras.ops.convert_to_numpy(keras.ops.matmul(a, a))
+    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
 def measure(encoder, codes, batches, warmup, threads, distance, config):
     import keras
 
@@ -80,7 +116,9 @@ def measure(encoder, codes, batches, warmup, threads, distance, config):
     start = time.perf_counter()
     enc.predict(codes, batch_size=256, verbose=0)
     embed_seconds = time.perf_counter() - start
-    return pairs / train_seconds, len(codes) / embed_seconds
+    flops = forward_flops(enc, codes.shape[1])
+    gflops = None if flops is None else 3 * 2 * flops * pairs / train_seconds / 1e9
+    return pairs / train_seconds, len(codes) / embed_seconds, gflops
 
 
 def main(argv=None):
@@ -112,18 +150,24 @@ def main(argv=None):
     for name in encoders:
         rows[name] = measure(name, codes, batches, args.warmup, args.threads, args.distance, config)
         print(f"{name}: {rows[name][0]:,.0f} training pairs/s", file=sys.stderr, flush=True)
+    ceiling = matmul_gflops()
     base = rows["linear"]
     print(
         f"\nKeras {keras.__version__}, backend {info['backend']} on {info['device']}, "
         f"{args.threads} threads; {len(seqs)} sequences padded to {codes.shape[1]}, "
         f"{args.distance} distance, batch {args.batch_size}, {args.batches} timed batches\n"
     )
-    print("| encoder | training pairs/s | ÷ linear | embedding seqs/s | ÷ linear |")
-    print("|---|---|---|---|---|")
-    for name, (train_rate, embed_rate) in rows.items():
+    print(f"float32 matrix product (2,048²): {ceiling:,.0f} GFLOP/s on {args.threads} threads\n")
+    print(
+        "| encoder | training pairs/s | ÷ linear | embedding seqs/s | ÷ linear "
+        "| training GFLOP/s | ÷ matrix product |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, (train_rate, embed_rate, gflops) in rows.items():
+        achieved = "— | —" if gflops is None else f"{gflops:,.1f} | {gflops / ceiling:.2f}"
         print(
             f"| {name} | {train_rate:,.0f} | {train_rate / base[0]:.3f} | "
-            f"{embed_rate:,.0f} | {embed_rate / base[1]:.3f} |"
+            f"{embed_rate:,.0f} | {embed_rate / base[1]:.3f} | {achieved} |"
         )
     print("\ncommand: " + " ".join(["python", *sys.argv]))
 

@@ -228,3 +228,56 @@ def test_mlp_defaults_do_not_blow_up(distance):
     fields = {**settings_from_config(config, "mlp", distance, 0), "epochs": 5}
     _, history, metrics = train(TrainSettings(**fields), codes, d, parts, length, verbose=0)
     assert history["rmse_pct"].max() < 10 * max(1.0, metrics["constant_predictor_test_rmse_pct"])
+
+
+@pytest.mark.parametrize("shape", [(16, 9), (6, 40, 8)])
+def test_fused_batch_norm_is_keras_batch_norm(shape):
+    """models.BatchNorm (TensorFlow's fused kernel) computes what Keras's layer computes:
+    outputs in training and inference, and the moving statistics."""
+    from neuroseed.models import BatchNorm
+
+    x = np.random.default_rng(0).normal(2.0, 3.0, size=shape).astype("float32")
+    ours, keras_bn = BatchNorm(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
+    ours.build(shape), keras_bn.build(shape)
+    rng = np.random.default_rng(1)
+    for a, b in zip(ours.weights, keras_bn.weights, strict=True):
+        value = rng.uniform(0.5, 1.5, size=a.shape).astype("float32")
+        a.assign(value), b.assign(value)
+    for training in (True, False):
+        got = keras.ops.convert_to_numpy(ours(x, training=training))
+        want = keras.ops.convert_to_numpy(keras_bn(x, training=training))
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    for a, b in zip(ours.weights, keras_bn.weights, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, err_msg=a.name)
+
+
+@pytest.mark.parametrize("width", [3, 5])
+def test_embedded_conv_is_the_dense_layer_then_the_convolution(width):
+    """One convolution over the one-hot input equals NeuroSEED's position-wise dense layer
+    followed by a same-padded convolution: the values and every weight's gradient."""
+    import tensorflow as tf
+
+    from neuroseed.models import EmbeddedConv
+
+    codes = np.random.default_rng(2).integers(-1, 6, size=(3, 25)).astype("int8")
+    x = OneHot()(codes)
+    ours = EmbeddedConv(6, width)
+    dense, conv = keras.layers.Dense(6), keras.layers.Conv1D(6, width, padding="same")
+    ours(x), conv(dense(x))
+    rng = np.random.default_rng(3)
+    for mine, theirs in zip(
+        (ours.dense_kernel, ours.dense_bias, ours.conv_kernel, ours.conv_bias),
+        (dense.kernel, dense.bias, conv.kernel, conv.bias),
+        strict=True,
+    ):
+        value = rng.normal(size=mine.shape).astype("float32")
+        mine.assign(value), theirs.assign(value)
+    with tf.GradientTape(persistent=True) as tape:
+        got, want = ours(x), conv(dense(x))
+        loss_got = tf.reduce_sum(tf.sin(got))
+        loss_want = tf.reduce_sum(tf.sin(want))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-4)
+    grads_got = tape.gradient(loss_got, [ours.dense_kernel, ours.dense_bias, ours.conv_kernel])
+    grads_want = tape.gradient(loss_want, [dense.kernel, dense.bias, conv.kernel])
+    for g, w in zip(grads_got, grads_want, strict=True):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-3, atol=1e-3)

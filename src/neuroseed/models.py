@@ -88,6 +88,50 @@ class PairDistance(layers.Layer):
         return {**super().get_config(), "distance": self.distance, "learn_scale": self.learn_scale}
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class BatchNorm(layers.BatchNormalization):
+    """Keras's batch normalisation (same weights, statistics and moving averages), computed on
+    the TensorFlow backend by its fused kernel: forward and gradient in one pass each instead
+    of a dozen memory-bound passes, and a following ReLU fused in too. On 2 CPU cores that
+    makes the CNN's normalisation ~3x faster (benchmarks/throughput.py); other backends
+    compute the same formula with ``keras.ops``."""
+
+    def call(self, inputs, training=None, mask=None):
+        last = self.axis in (-1, len(inputs.shape) - 1)
+        if keras.backend.backend() != "tensorflow" or mask is not None or not last:
+            return super().call(inputs, training=training, mask=mask)
+        import tensorflow as tf
+
+        shape = tf.shape(inputs)
+        channels = inputs.shape[-1]
+        # the kernel wants NHWC: every position of every sequence is one "pixel"
+        x = tf.reshape(tf.cast(inputs, "float32"), [shape[0], 1, -1, channels])
+        kwargs = {"epsilon": self.epsilon, "data_format": "NHWC"}
+        gamma = self.gamma if self.scale else tf.ones([channels])
+        beta = self.beta if self.center else tf.zeros([channels])
+        if training and self.trainable:
+            y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+                x, gamma, beta, is_training=True, **kwargs
+            )
+            # the kernel returns the unbiased batch variance; Keras averages the biased one
+            n = tf.cast(tf.size(x) // channels, "float32")
+            variance = variance * (n - 1.0) / tf.maximum(n, 2.0)
+            m = self.momentum
+            self.moving_mean.assign(self.moving_mean * m + mean * (1.0 - m))
+            self.moving_variance.assign(self.moving_variance * m + variance * (1.0 - m))
+        else:
+            y, _, _ = tf.compat.v1.nn.fused_batch_norm(
+                x,
+                gamma,
+                beta,
+                mean=self.moving_mean,
+                variance=self.moving_variance,
+                is_training=False,
+                **kwargs,
+            )
+        return tf.cast(tf.reshape(y, shape), self.compute_dtype)
+
+
 def tiny_dense(units: int, fan_in: int, seed: int | None = None, **kwargs) -> layers.Dense:
     """Dense layer with NeuroSEED's tiny initial weights (Xavier uniform with gain 1/fan_in),
     so early embeddings sit near the origin."""
@@ -287,7 +331,7 @@ def _mlp(x, hp):
     for k in range(int(hp["layers"])):
         x = tiny_dense(units, x.shape[-1], activation="relu", name=f"hidden{k}")(x)
         if hp["batch_norm"]:
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+            x = BatchNorm(momentum=BN_MOMENTUM)(x)
         if hp["dropout"]:
             x = layers.Dropout(float(hp["dropout"]))(x)
     return x
@@ -299,19 +343,59 @@ def torch_default_init() -> keras.initializers.Initializer:
     return keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform")
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class EmbeddedConv(layers.Layer):
+    """NeuroSEED's position-wise dense layer (one-hot -> ``units`` channels) followed by a
+    same-padded convolution, computed as one convolution over the one-hot input.
+
+    Both are linear, so the convolution of the dense output equals a convolution of the one-hot
+    input with the composed kernel, plus the dense bias carried through the taps that fall
+    inside the sequence: the same function of the same four weights (and the same gradients),
+    with ``depth / units`` of the multiply-adds (1/8 for 4 symbols and 32 channels).
+    """
+
+    def __init__(self, units: int, kernel_size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.kernel_size = units, kernel_size
+
+    def build(self, input_shape):
+        depth, units = input_shape[-1], self.units
+        init = torch_default_init
+        self.dense_kernel = self.add_weight((depth, units), init(), name="dense_kernel")
+        self.dense_bias = self.add_weight((units,), "zeros", name="dense_bias")
+        self.conv_kernel = self.add_weight((self.kernel_size, units, units), init(), name="kernel")
+        self.conv_bias = self.add_weight((units,), "zeros", name="bias")
+
+    def call(self, x):
+        kernel = ops.einsum("dc,kce->kde", self.dense_kernel, self.conv_kernel)
+        y = ops.conv(x, kernel, padding="same")
+        # the dense bias at each position, through the taps whose input lies inside the sequence
+        taps = ops.einsum("c,kce->ke", self.dense_bias, self.conv_kernel)
+        inside = ops.ones((1, x.shape[1], 1), dtype=x.dtype)
+        return y + ops.conv(inside, ops.expand_dims(taps, 1), padding="same") + self.conv_bias
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "kernel_size": self.kernel_size}
+
+
 @body("cnn")
 def _cnn(x, hp):
-    channels, pool = int(hp["channels"]), int(hp["pool_size"])
-    x = layers.Dense(channels, kernel_initializer=torch_default_init(), name="position_dense")(x)
+    channels, pool, width = int(hp["channels"]), int(hp["pool_size"]), int(hp["kernel_size"])
     for k in range(int(hp["layers"])):
-        x = layers.Conv1D(
-            channels,
-            int(hp["kernel_size"]),
-            padding="same",
-            kernel_initializer=torch_default_init(),
-            name=f"conv{k}",
-        )(x)
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+        if k == 0:  # NeuroSEED's position-wise dense layer and first convolution, as one
+            x = EmbeddedConv(channels, width, name="position_conv0")(x)
+        else:
+            x = layers.Conv1D(
+                channels,
+                width,
+                padding="same",
+                kernel_initializer=torch_default_init(),
+                name=f"conv{k}",
+            )(x)
+        x = BatchNorm(momentum=BN_MOMENTUM)(x)
         x = layers.Activation("relu")(x)
         if x.shape[1] >= 2 * pool:
             x = layers.AveragePooling1D(pool)(x)
