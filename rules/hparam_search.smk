@@ -13,7 +13,7 @@ rule search_hparams:
         "../envs/neuroseed.yaml"
     threads: config["threads"]["training"]
     resources:
-        gpu=config["training"]["gpu"],
+        gpu=TRAINING_GPUS,
     params:
         settings=hparam_settings,
         space=hparam_space,

@@ -15,7 +15,7 @@ rule train_model:
         "../envs/neuroseed.yaml"
     threads: config["threads"]["training"]
     resources:
-        gpu=config["training"]["gpu"],
+        gpu=TRAINING_GPUS,
     params:
         settings=train_settings,
     script:

@@ -22,6 +22,38 @@ def prefer_checkout(src: str) -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
 
 
+def local_gpus() -> int:
+    """NVIDIA GPUs this machine offers its jobs: those ``nvidia-smi -L`` lists, none when
+    ``CUDA_VISIBLE_DEVICES`` hides them all."""
+    import shutil
+    import subprocess
+
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return 0
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return 0
+    try:
+        out = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    listed = sum(line.startswith("GPU ") for line in out.splitlines())
+    if visible is not None:
+        listed = min(listed, len([d for d in visible.split(",") if d.strip()]))
+    return listed
+
+
+def gpu_request(configured: int, local_exec: bool) -> int:
+    """GPUs a training job declares: ``training.gpu``, except where jobs run on this machine
+    and it has none. Then they are CPU jobs, and run side by side as the cores allow instead of
+    one at a time behind a ``gpu`` resource that no GPU backs. A cluster executor always
+    gets the configured request: the submitting machine's GPUs say nothing of the nodes'."""
+    if configured and local_exec and local_gpus() == 0:
+        return 0
+    return configured
+
+
 def run(main: Callable[[Any], None], smk: Any) -> None:
     """Run ``main(snakemake)`` with stdout/stderr and logging sent to the rule's log file.
 
