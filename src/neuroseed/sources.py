@@ -40,6 +40,7 @@ def user_files(source: dict) -> dict[str, str]:
 
 
 def check(source: dict) -> None:
+    """What the schema cannot say: a ``fasta`` source needs its file."""
     if source.get("type") == "fasta" and not source.get("fasta"):
         raise NeuroseedError("config: source.fasta: required when source.type is 'fasta'")
 
