@@ -71,7 +71,8 @@ def forward_flops(encoder, width: int) -> float | None:
     import keras
 
     if keras.backend.backend() != "tensorflow" or any(
-        isinstance(layer, keras.layers.RNN | keras.layers.GRU) for layer in encoder.layers
+        isinstance(layer, keras.layers.RNN)
+        for layer in encoder.layers  # GRU included
     ):
         return None
     import tensorflow as tf

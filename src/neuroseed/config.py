@@ -93,6 +93,7 @@ def load_schema() -> dict:
     return yaml.safe_load(SCHEMA.read_text())
 
 
+@functools.cache
 def _filling_validator():
     """A validator that also writes each missing property's default, as Snakemake's
     ``validate(..., set_default=True)`` does."""
@@ -124,10 +125,10 @@ def defaults() -> dict:
     return with_defaults({})
 
 
-def check_schema(config: dict, schema: dict | None = None) -> None:
+def check_schema(config: dict) -> None:
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(schema or load_schema())
+    validator = jsonschema.Draft202012Validator(load_schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
         raise NeuroseedError(f"config: {_schema_message(error)} (see config/README.md)")

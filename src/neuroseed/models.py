@@ -92,9 +92,8 @@ class PairDistance(layers.Layer):
 class BatchNorm(layers.BatchNormalization):
     """Keras's batch normalisation (same weights, statistics and moving averages), computed on
     the TensorFlow backend by its fused kernel: forward and gradient in one pass each instead
-    of a dozen memory-bound passes, and a following ReLU fused in too. On 2 CPU cores that
-    makes the CNN's normalisation ~3x faster (benchmarks/throughput.py); other backends
-    compute the same formula with ``keras.ops``."""
+    of a dozen memory-bound passes (about half the time on 2 CPU cores; docs/benchmarks.md,
+    "Where a CNN training step spends its time"); other backends compute Keras's own formula."""
 
     def call(self, inputs, training=None, mask=None):
         last = self.axis in (-1, len(inputs.shape) - 1)
