@@ -16,6 +16,8 @@ wildcard_constraints:
     split=registry.SPLIT_PATTERN,
     seed=r"\d+",
     dim=r"\d+",
+    size=r"\d+",
+    pool_seed=r"\d+",
 
 
 DATASET = config["dataset"]
@@ -239,3 +241,29 @@ def all_targets():
     if sources.has_tree(config["source"]):
         targets.append(f"results/{DATASET}/sequences/tree.nwk")
     return targets
+
+
+def pool_path():
+    """The training pool of the configured size and seed (rule prepare_pool)."""
+    p = config["training"]["pool"]
+    return f"results/{DATASET}/pool/pool-n{p['size']}-s{p['seed']}.npz"
+
+
+def pool_input(wildcards):
+    """A trained encoder's extra inputs when training.pool is on: the pool and the dataset's
+    FASTA (the train part's sequences, for their on-the-fly edit distances)."""
+    if (
+        not config["training"]["pool"]["size"]
+        or wildcards.encoder not in registry.TRAINED
+    ):
+        return {}
+    return {
+        "pool": pool_path(),
+        "fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta",
+    }
+
+
+def pool_source(wildcards):
+    """What rule prepare_pool draws from (Greengenes is package data, not an input)."""
+    fasta = config["training"]["pool"]["fasta"]
+    return {"source": fasta} if fasta else {}

@@ -1,5 +1,6 @@
 rule train_model:
     input:
+        unpack(pool_input),
         encoded="results/{dataset}/encoding/encoded.npz",
         distances="results/{dataset}/edit_distance/distances.npy",
         split="results/{dataset}/splits/{split}.json",

@@ -17,6 +17,8 @@ def main(smk):
         smk.output.history,
         smk.output.metrics,
         threads=smk.threads,
+        pool_npz=smk.input.get("pool"),
+        sequences_fasta=smk.input.get("fasta"),
     )
 
 

@@ -9,7 +9,8 @@ One module per concern, in the order the workflow uses them:
   ``workflow`` (job scripts' logging and one-line errors)
 - data stages: ``patric`` (PATRIC/BV-BRC retrieval), ``sequences`` (validation), ``trees``
   (phylogenies), ``alignment`` (MAFFT), ``encoding`` (padding to integer arrays),
-  ``edit_distance`` (exact Levenshtein matrices), ``splits`` (train/val/test)
+  ``edit_distance`` (exact Levenshtein matrices), ``splits`` (train/val/test), ``pool``
+  (training sequences beyond the matrix)
 - models: ``geometry`` (embedding distances), ``models`` (Keras encoders), ``training``
   (pair sampling, fitting, evaluation), ``hparam_search`` (random search), ``model_file`` (the
   trained-model file and its identity), ``runtime`` (backend set-up, embedding)

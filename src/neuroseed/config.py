@@ -137,7 +137,11 @@ def check_schema(config: dict) -> None:
 def check_files(config: dict) -> None:
     """User files named in the config exist (a typo fails here, not after hours of jobs)."""
     source = config.get("source") or {}
-    named = {**sources.user_files(source), "split.file": (config.get("split") or {}).get("file")}
+    named = {
+        **sources.user_files(source),
+        "split.file": (config.get("split") or {}).get("file"),
+        "training.pool.fasta": ((config.get("training") or {}).get("pool") or {}).get("fasta"),
+    }
     for key, value in named.items():
         if value and not Path(value).is_file():
             what = "is a directory" if Path(value).is_dir() else "not found"
@@ -146,6 +150,7 @@ def check_files(config: dict) -> None:
                 f"directory, {Path.cwd()})"
             )
     sources.check(source)
+    sources.check_pool(source, (config.get("training") or {}).get("pool") or {})
 
 
 def check_config(config: dict) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 from keras import layers, ops
 
 from neuroseed import geometry, registry
+from neuroseed.encoding import GAP
 from neuroseed.settings import encoder_hparams
 
 PACKAGE = "neuroseed"
@@ -303,13 +304,18 @@ class KmerProfile(layers.Layer):
 # A new encoder is one body here, registered under its name, and its settings with their
 # defaults in schema.yaml (encoders.<name>, and the name in $defs/encoder).
 BODIES = {}
+# Bodies that take the integer codes and the embedding width and return the embedding itself.
+ON_CODES = set()
 
 
-def body(name: str):
-    """Register the decorated function as the body of encoder ``name``."""
+def body(name: str, on_codes: bool = False):
+    """Register the decorated function as the body of encoder ``name``; with ``on_codes`` it
+    is called as ``fn(codes, hp, embedding_dim)`` and returns the embedding."""
 
     def register(fn):
         BODIES[name] = fn
+        if on_codes:
+            ON_CODES.add(name)
         return fn
 
     return register
@@ -436,6 +442,77 @@ def _local_transformer(x, hp):
     return _transformer(x, hp, window=int(hp["window"]))
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ResidueCount(layers.Layer):
+    """Codes ``(batch, L)`` -> ``(batch, 1)``: the sequence's length in residues (padding and
+    alignment gaps not counted, ambiguity codes counted)."""
+
+    def call(self, codes):
+        codes = ops.cast(codes, "int32")
+        residue = (codes >= 0) & (codes != GAP)
+        return ops.sum(ops.cast(residue, "float32"), axis=-1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 1)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PositiveScale(layers.Layer):
+    """``x * exp(w)`` with one learnable ``w`` starting at ``log(initial)``: a weight that
+    stays positive, so a channel can shrink but never flip or vanish in one step."""
+
+    def __init__(self, initial: float, **kwargs):
+        super().__init__(**kwargs)
+        self.initial = initial
+
+    def build(self, input_shape):
+        self.log_scale = self.add_weight(
+            shape=(),
+            initializer=keras.initializers.Constant(math.log(self.initial)),
+            name="log_scale",
+        )
+
+    def call(self, x):
+        return x * ops.exp(self.log_scale)
+
+    def get_config(self):
+        return {**super().get_config(), "initial": self.initial}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SqrtCounts(layers.Layer):
+    """``sqrt(counts) / 6``: the root tames the counts of repeated k-mers; the factor puts
+    typical inputs near 0.2, where the default initialisers trained well (measured)."""
+
+    def call(self, counts):
+        return ops.sqrt(counts) / 6.0
+
+
+@body("kmer_net", on_codes=True)
+def _kmer_net(codes, hp, embedding_dim):
+    """The k-mer profile and the length, each with a learned weight, beside a learned MLP
+    embedding of the profile. With the manhattan distance the model starts (its MLP output
+    near zero) as the untrained ``counts L1 + length_weight * |length difference|``, scaled to
+    ED/L (one differing base changes about 2k counts); training adds what the profile misses."""
+    k = int(hp["k"])
+    width = codes.shape[1]
+    counts = KmerProfile(k, name="kmer_profile")(codes)
+    per_edit = 1.0 / (2 * k * width)
+    channels = [
+        PositiveScale(per_edit, name="profile_weight")(counts),
+        PositiveScale(per_edit * float(hp["length_weight"]), name="length_weight")(
+            ResidueCount(name="length")(codes)
+        ),
+    ]
+    x = SqrtCounts(name="sqrt_counts")(counts)
+    for j in range(int(hp["layers"])):
+        x = layers.Dense(int(hp["hidden_units"]), activation="relu", name=f"hidden{j}")(x)
+    # near-zero start: the learned channel begins as a small correction to the profile
+    init = keras.initializers.RandomNormal(stddev=1e-3)
+    channels.append(layers.Dense(embedding_dim, kernel_initializer=init, name="embedding")(x))
+    return layers.Concatenate(name="channels")(channels)
+
+
 def build_encoder(
     name: str,
     length: int,
@@ -456,7 +533,9 @@ def build_encoder(
     # settings not given are the schema's defaults, as in the workflow
     hp = {**encoder_hparams(name, distance), **(hparams or {})}
     codes = keras.Input(shape=(length,), dtype="int8", name="codes")
-    if name in registry.TRAINED:
+    if name in ON_CODES:
+        emb = BODIES[name](codes, hp, embedding_dim)
+    elif name in registry.TRAINED:
         x = BODIES[name](OneHot(alphabet_size, name="one_hot")(codes), hp)
         emb = tiny_dense(embedding_dim, x.shape[-1], name="embedding")(x)
     else:  # kmer: the closed-form baseline

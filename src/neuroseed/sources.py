@@ -86,6 +86,22 @@ def sequence_file(source: dict, fetched: str | Path | None = None) -> tuple[Path
     raise NeuroseedError(f"source.type: unknown source '{kind}'")
 
 
+def check_pool(source: dict, pool: dict) -> None:
+    """A pool drawn from Greengenes (no ``training.pool.fasta``) only makes sense beside a
+    Greengenes dataset: pool and dataset must be the same kind of sequence."""
+    if pool.get("size") and not pool.get("fasta") and source.get("type") != "greengenes":
+        raise NeuroseedError(
+            "config: training.pool.fasta: required when source.type is not 'greengenes' (the "
+            "built-in pool is Greengenes 16S); name a FASTA of sequences like the dataset's"
+        )
+
+
+def pool_fasta(source: dict, pool: dict) -> Path:
+    """Where the training pool is drawn from: ``training.pool.fasta``, else Greengenes."""
+    check_pool(source, pool)
+    return Path(pool["fasta"]) if pool.get("fasta") else greengenes_paths()[0]
+
+
 def tree_file(source: dict) -> Path:
     """The tree to prune to the dataset: Greengenes' own or the user's."""
     if source["type"] == "greengenes":

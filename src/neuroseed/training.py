@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import keras
 import numpy as np
@@ -13,10 +13,11 @@ import pandas as pd
 
 from neuroseed import NeuroseedError, __version__, registry
 from neuroseed.artifacts import load_dataset
-from neuroseed.io import atomic_path, write_json
+from neuroseed.io import atomic_path, read_fasta, write_json
 from neuroseed.metrics import rmse_percent, upper_triangle
 from neuroseed.model_file import ALPHABETS, Identity, save_model
 from neuroseed.models import build_encoder, build_siamese, split_siamese
+from neuroseed.pool import load as load_pool
 from neuroseed.runtime import configure_backend, embed, pairwise_predictions
 from neuroseed.settings import TrainSettings
 
@@ -82,6 +83,59 @@ class PairBatches(keras.utils.PyDataset):
         self._resample()
 
 
+class PoolPairs(keras.utils.PyDataset):
+    """Fresh random training pairs each epoch over sequences without a distance matrix (the
+    split's train part plus the training pool): the edit distances of each epoch's pairs are
+    computed exactly, on ``workers`` threads, when the epoch's pairs are drawn."""
+
+    def __init__(self, codes, sequences, length, partners, batch_size, seed, workers):
+        super().__init__()
+        if len(codes) != len(sequences) or len(codes) < 2:
+            raise ValueError(f"{len(codes)} codes for {len(sequences)} sequences")
+        self.codes, self.sequences, self.length = codes, sequences, length
+        self.partners, self.batch_size, self.seed, self.workers = (
+            partners,
+            batch_size,
+            seed,
+            workers,
+        )
+        self.epoch = 0
+        self._resample()
+
+    def _resample(self):
+        from rapidfuzz.distance import Levenshtein
+        from rapidfuzz.process import cpdist
+
+        rng = np.random.default_rng([self.seed, self.epoch])
+        n = len(self.codes)
+        anchors = np.repeat(np.arange(n), self.partners)
+        other = rng.integers(0, n - 1, size=anchors.size)
+        other += other >= anchors  # never the anchor itself
+        seqs = self.sequences
+        ed = cpdist(
+            [seqs[i] for i in anchors],
+            [seqs[j] for j in other],
+            scorer=Levenshtein.distance,
+            workers=self.workers,
+        )
+        keep = ed > 0  # identical sequences teach nothing (as with the matrix)
+        order = rng.permutation(int(keep.sum()))
+        self.pairs = np.stack([anchors[keep], other[keep]], axis=1)[order]
+        self.targets = (ed[keep][order] / self.length).astype(np.float32)
+
+    def __len__(self):
+        return math.ceil(len(self.pairs) / self.batch_size)
+
+    def __getitem__(self, k):
+        rows = slice(k * self.batch_size, (k + 1) * self.batch_size)
+        p = self.pairs[rows]
+        return (self.codes[p[:, 0]], self.codes[p[:, 1]]), self.targets[rows]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._resample()
+
+
 def evaluate(encoder, head, codes, distances, idx, length) -> tuple[float, np.ndarray, np.ndarray]:
     """%RMSE over all unordered pairs of ``idx``; returns it with targets and predictions."""
     emb = embed(encoder, codes[idx])
@@ -117,9 +171,10 @@ class AllPairsValidation(keras.callbacks.Callback):
         logs["val_rmse_pct"] = rmse
 
 
-def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verbose=2):
+def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verbose=2, pool=None):
     """Gradient training of a Siamese encoder; returns the model, its history and the number
-    of training pairs per epoch."""
+    of training pairs per epoch. With ``pool`` (:class:`TrainingPool`), training pairs are
+    drawn from the train part plus the pool, their distances computed on the fly."""
     label = f"{settings.model}+{settings.distance}"
     encoder = build_encoder(
         settings.model,
@@ -130,15 +185,26 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         alphabet_size,
     )
     model = build_siamese(encoder, settings.distance)
-    data = PairBatches(
-        codes,
-        distances,
-        parts["train"],
-        length,
-        settings.partners,
-        settings.batch_size,
-        settings.seed,
-    )
+    if pool is None:
+        data = PairBatches(
+            codes,
+            distances,
+            parts["train"],
+            length,
+            settings.partners,
+            settings.batch_size,
+            settings.seed,
+        )
+    else:
+        data = PoolPairs(
+            np.concatenate([codes[parts["train"]], pool.codes]),
+            pool.train_sequences + pool.sequences,
+            length,
+            settings.partners,
+            settings.batch_size,
+            settings.seed,
+            pool.workers,
+        )
     if len(data.pairs) == 0:
         raise nothing_to_learn(label, len(parts["train"]))
     # Keras applies weight decay decoupled (AdamW): each step shrinks weights by lr * decay.
@@ -159,10 +225,12 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         ),
     ]
     log.info(
-        "training %s: %d parameters, %d train / %d val / %d test sequences, %d pairs per epoch",
+        "training %s: %d parameters, %d train (+%d pool) / %d val / %d test sequences, "
+        "%d pairs per epoch",
         label,
         model.count_params(),
         len(parts["train"]),
+        0 if pool is None else len(pool.sequences),
         len(parts["val"]),
         len(parts["test"]),
         len(data.pairs),
@@ -231,6 +299,17 @@ def fit_kmer(settings, codes, distances, parts, length, alphabet_size=4, verbose
     return model, history, int(target.size)
 
 
+@dataclass
+class TrainingPool:
+    """Sequences for training beyond the matrix: the pool's codes and sequences, the train
+    part's sequences (same order as its rows) and the threads for the edit distances."""
+
+    codes: np.ndarray
+    sequences: list[str]
+    train_sequences: list[str]
+    workers: int = 1
+
+
 def train(
     settings: TrainSettings,
     codes: np.ndarray,
@@ -239,19 +318,25 @@ def train(
     length: int,
     verbose: int = 2,
     alphabet_size: int = 4,
+    pool: TrainingPool | None = None,
 ):
     """Fit one encoder/distance pair; returns the Siamese model, the history table and metrics.
 
     ``length`` is the normaliser L of the targets ED/L; the model's input width is that of
-    ``codes`` (wider than L for aligned input).
+    ``codes`` (wider than L for aligned input). ``pool`` adds training sequences beyond the
+    matrix; validation and test stay on the matrix.
     """
     keras.utils.set_random_seed(settings.seed)  # each run from its own seed, also in one process
     label = f"{settings.model}+{settings.distance}"
-    fit = fit_siamese if settings.model in registry.TRAINED else fit_kmer
     start = time.perf_counter()
-    model, history, pairs_per_epoch = fit(
-        settings, codes, distances, parts, length, alphabet_size, verbose
-    )
+    if settings.model in registry.TRAINED:
+        model, history, pairs_per_epoch = fit_siamese(
+            settings, codes, distances, parts, length, alphabet_size, verbose, pool
+        )
+    else:
+        model, history, pairs_per_epoch = fit_kmer(
+            settings, codes, distances, parts, length, alphabet_size, verbose
+        )
     seconds = time.perf_counter() - start
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
     best = int(history["val_loss"].idxmin())
@@ -281,6 +366,7 @@ def train(
         ),
         "train_seconds": round(seconds, 2),
         "train_pairs_per_second": round(len(history) * pairs_per_epoch / seconds, 1),
+        "pool_sequences": 0 if pool is None else len(pool.sequences),
     }
     if not math.isfinite(test_rmse):
         raise NeuroseedError(f"training {label}: test %RMSE is not finite")
@@ -305,12 +391,22 @@ def run_stage(
     history_out: str,
     metrics_out: str,
     threads: int,
+    pool_npz: str | None = None,
+    sequences_fasta: str | None = None,
 ) -> None:
     """The ``training`` stage: load artifacts, train, save model (with its identity), history
-    and metrics atomically. ``split`` is the split's name (:func:`registry.split_name`)."""
+    and metrics atomically. ``split`` is the split's name (:func:`registry.split_name`).
+    ``pool_npz`` (from rule prepare_pool) adds training sequences; the train part's own
+    sequences are then read from ``sequences_fasta`` for their edit distances."""
 
     info = configure_backend(threads, settings.seed)
     data = load_dataset(encoded, distances_npy, split_json)
+    pool = None
+    if pool_npz:
+        codes, sequences = load_pool(pool_npz)
+        by_id = {rid: seq for rid, _, seq in read_fasta(sequences_fasta)}
+        train_sequences = [by_id[data.ids[i]].upper() for i in data.parts["train"]]
+        pool = TrainingPool(codes, sequences, train_sequences, threads)
     model, history, metrics = train(
         settings,
         data.codes,
@@ -318,6 +414,7 @@ def run_stage(
         data.parts,
         data.length,
         alphabet_size=data.alphabet_size,
+        pool=pool,
     )
     width = int(data.codes.shape[1])
     identity = Identity(

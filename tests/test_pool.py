@@ -1,0 +1,145 @@
+"""Training beyond the matrix (training.pool) and the kmer_net encoder."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from conftest import copy_workflow, smk, toy_data
+
+from neuroseed import NeuroseedError
+from neuroseed.edit_distance import edit_distance_matrix
+from neuroseed.encoding import decode, encode
+from neuroseed.model_file import load_siamese
+from neuroseed.models import build_encoder, build_siamese
+from neuroseed.pool import select
+from neuroseed.sequences import Record
+from neuroseed.settings import defaults
+from neuroseed.training import PoolPairs, TrainingPool, train
+
+OPTIONS = {"ambiguous": "keep", "min_length": 5}
+
+
+def random_sequences(n, length, seed):
+    rng = np.random.default_rng(seed)
+    return [
+        "".join(rng.choice(list("ACGT"), size=rng.integers(length - 5, length))) for _ in range(n)
+    ]
+
+
+def test_pool_pairs_carry_exact_edit_distances_and_never_self():
+    seqs = random_sequences(12, 30, 0)
+    codes, _ = encode(seqs, 30)
+    exact = edit_distance_matrix(seqs)
+    data = PoolPairs(codes, seqs, 30, partners=4, batch_size=7, seed=1, workers=2)
+    a, b = data.pairs[:, 0], data.pairs[:, 1]
+    assert (a != b).all() and len(data.pairs) == 48
+    np.testing.assert_allclose(data.targets, exact[a, b] / 30)
+    (x, y), t = data[0]
+    np.testing.assert_array_equal(x, codes[a[:7]])
+    np.testing.assert_array_equal(y, codes[b[:7]])
+    first = data.pairs.copy()
+    data.on_epoch_end()
+    assert not np.array_equal(first, data.pairs)  # fresh pairs each epoch
+    again = PoolPairs(codes, seqs, 30, partners=4, batch_size=7, seed=1, workers=1)
+    np.testing.assert_array_equal(again.pairs, first)  # the same seed, the same pairs
+
+
+def test_pool_leaves_out_the_dataset_by_id_and_by_sequence():
+    seqs = random_sequences(30, 40, 1)
+    dataset = [("d1", "d1", seqs[0]), ("d2", "d2", seqs[1])]
+    candidates = [Record("d1", "d1", seqs[0])]  # in the dataset by id
+    candidates.append(Record("x1", "x1", seqs[1].lower()))  # by sequence
+    candidates.append(Record("long", "long", "A" * 60))  # longer than L
+    candidates += [Record(f"c{i}", f"c{i}", s) for i, s in enumerate(seqs[2:])]
+    records, counts = select(candidates, dataset, 20, 0, 40, OPTIONS)
+    assert len(records) == 20 and {r.id for r in records} <= {f"c{i}" for i in range(28)}
+    assert counts["in_dataset_by_id"] == 1 and counts["in_dataset_by_sequence"] == 1
+    assert counts["dropped_by_filters"] == 1 and counts["eligible"] == 28
+    assert [r.id for r in select(candidates, dataset, 20, 0, 40, OPTIONS)[0]] == [
+        r.id for r in records
+    ]
+    with pytest.raises(NeuroseedError, match="training.pool.size: 29 records asked for"):
+        select(candidates, dataset, 29, 0, 40, OPTIONS)
+
+
+def test_kmer_net_starts_as_the_kmer_and_length_distance():
+    seqs = random_sequences(6, 40, 2)
+    codes, _ = encode(seqs, 40)
+    enc = build_encoder("kmer_net", 40, 4, "manhattan", {"k": 3, "length_weight": 2.0})
+    model = build_siamese(enc, "manhattan")
+    got = model.predict([codes[:3], codes[3:]], verbose=0)
+    prof = keras.ops.convert_to_numpy(enc.get_layer("kmer_profile")(codes))
+    lengths = np.array([len(s) for s in seqs])
+    expected = (np.abs(prof[:3] - prof[3:]).sum(1) + 2.0 * np.abs(lengths[:3] - lengths[3:])) / (
+        2 * 3 * 40
+    )
+    np.testing.assert_allclose(got, expected, rtol=0.02)  # the MLP channel starts near zero
+
+
+def test_training_with_a_pool_learns_and_the_model_reloads(tmp_path):
+    codes, d, parts, length = toy_data()
+    train_seqs = [s for s in decode(codes[parts["train"]])]
+    rng = np.random.default_rng(5)
+    pool_seqs = [
+        "".join(rng.choice(list("ACGT")) if rng.random() < 0.1 else c for c in s)
+        for s in train_seqs * 3
+    ]
+    pool_codes, _ = encode(pool_seqs, codes.shape[1])
+    pool = TrainingPool(pool_codes, pool_seqs, train_seqs, workers=2)
+    settings = defaults(
+        "kmer_net", "manhattan", epochs=2, partners=3, batch_size=16, hparams={"k": 3}
+    )
+    model, history, metrics = train(settings, codes, d, parts, length, verbose=0, pool=pool)
+    assert metrics["pool_sequences"] == len(pool_seqs) and len(history) == 2
+    assert np.isfinite(history["val_rmse_pct"]).all()
+    model.save(tmp_path / "m.keras")
+    encoder, head = load_siamese(tmp_path / "m.keras")
+    assert encoder.output_shape == (None, 4**3 + 1 + settings.embedding_dim)
+
+
+POOL_CONFIG = """
+training:
+  encoders: [kmer_net, kmer]
+  distances: [manhattan]
+  pool: {size: 40, seed: %d}
+encoders:
+  kmer_net: {epochs: 1, k: 3, hidden_units: 16}
+"""
+
+
+def fasta_ids(path):
+    return {line[1:].split()[0] for line in path.read_text().splitlines() if line[:1] == ">"}
+
+
+@pytest.mark.workflow
+def test_workflow_trains_on_a_pool_beside_the_matrix(tmp_path):
+    work = copy_workflow(tmp_path)
+    for seed in (2, 3):
+        (work / f"pool{seed}.yaml").write_text(POOL_CONFIG % seed)
+    smk(work, "fig_rmse", "--configfile", "tiny.yaml", "pool2.yaml")
+    run = work / "results/tiny/training/random-s1"
+    metrics = json.loads((run / "kmer_net-manhattan/seed0/metrics.json").read_text())
+    assert metrics["pool_sequences"] == 40
+    kmer = json.loads((run / "kmer-manhattan/seed0/metrics.json").read_text())
+    assert kmer["pool_sequences"] == 0  # closed-form: no pool
+    report = json.loads((work / "results/tiny/pool/pool-n40-s2.json").read_text())
+    assert report["drawn"] == 40 and report["in_dataset_by_id"] == 48
+    with np.load(work / "results/tiny/pool/pool-n40-s2.npz") as pool:
+        assert not fasta_ids(work / "results/tiny/sequences/sequences.fasta") & set(pool["ids"])
+    dry = smk(work, "fig_rmse", "-n", "--configfile", "tiny.yaml", "pool2.yaml").stdout
+    assert "Nothing to be done" in dry
+    dry = smk(work, "fig_rmse", "-n", "--configfile", "tiny.yaml", "pool3.yaml").stdout
+    assert "prepare_pool" in dry and "train_model/random-s1/kmer_net-manhattan-seed0.log" in dry
+    assert "train_model/random-s1/kmer-manhattan" not in dry  # only what uses the pool reruns
+
+
+def test_a_builtin_pool_beside_a_user_fasta_is_a_config_error(tmp_path):
+    from neuroseed.config import check_config, with_defaults
+
+    fasta = tmp_path / "s.fasta"
+    fasta.write_text(">a\nACGT\n")
+    config = {"dataset": "x", "source": {"type": "fasta", "fasta": str(fasta)}}
+    config["training"] = {"pool": {"size": 10}}
+    with pytest.raises(NeuroseedError, match="training.pool.fasta: required"):
+        check_config(with_defaults(config))
