@@ -267,3 +267,12 @@ def pool_source(wildcards):
     """What rule prepare_pool draws from (Greengenes is package data, not an input)."""
     fasta = config["training"]["pool"]["fasta"]
     return {"source": fasta} if fasta else {}
+
+
+def source_params():
+    """The source settings the sequence stages depend on; ``region`` only when it cuts
+    (results made before regions existed keep their params, so they are not rebuilt)."""
+    source = dict(config["source"])
+    if source["region"] == "full":
+        del source["region"]
+    return canonical(source)

@@ -14,5 +14,6 @@ rule prepare_pool:
         "../envs/neuroseed.yaml"
     params:
         options=config["sequences"],
+        region=config["source"]["region"],
     script:
         "../scripts/prepare_pool.py"

@@ -11,7 +11,7 @@ rule prepare_sequences:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        source=canonical(config["source"]),
+        source=source_params(),
         options=canonical(config["sequences"]),
     script:
         "../scripts/prepare_sequences.py"
@@ -30,7 +30,7 @@ rule prune_tree:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        source=canonical(config["source"]),
+        source=source_params(),
     script:
         "../scripts/prune_tree.py"
 

@@ -14,6 +14,7 @@ def main(smk):
         int(smk.wildcards.size),
         int(smk.wildcards.pool_seed),
         smk.params.options,
+        smk.params.region,
     )
 
 

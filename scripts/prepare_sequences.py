@@ -4,8 +4,9 @@ from neuroseed import sequences, workflow
 
 
 def main(smk):
+    # params.source decides reruns (it leaves out region: full); the config has every key
     sequences.prepare(
-        smk.params.source,
+        smk.config["source"],
         smk.params.options,
         smk.output.fasta,
         smk.output.provenance,

@@ -7,7 +7,8 @@ One module per concern, in the order the workflow uses them:
   ``settings`` (one training run's settings), ``sources`` (where sequences and trees come from)
 - files: ``io`` (FASTA, JSON, atomic writes), ``artifacts`` (loading checked artifacts),
   ``workflow`` (job scripts' logging and one-line errors)
-- data stages: ``patric`` (PATRIC/BV-BRC retrieval), ``sequences`` (validation), ``trees``
+- data stages: ``patric`` (PATRIC/BV-BRC retrieval), ``regions`` (in-silico amplicons),
+  ``sequences`` (validation), ``trees``
   (phylogenies), ``alignment`` (MAFFT), ``encoding`` (padding to integer arrays),
   ``edit_distance`` (exact Levenshtein matrices), ``splits`` (train/val/test), ``pool``
   (training sequences beyond the matrix)

@@ -4,6 +4,8 @@ edit distance.
     neuroseed embed results/gg2000/training/random-s1/cnn-hyperbolic/seed0/model.keras \\
         in.fasta -o emb.npy
     neuroseed search MODEL.keras --refs refs.fasta --query q.fasta -k 10 -o hits.tsv [--rerank 50]
+    neuroseed search --model greengenes16s --refs refs.fasta --query q.fasta -k 10
+    neuroseed export MODEL.keras -o small.keras
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 # module-qualified calls below, so tests can stand in for one function
-from neuroseed import NeuroseedError, embedding_search, io
+from neuroseed import NeuroseedError, embedding_search, io, model_file
 from neuroseed.runtime import configure_backend
 
 
@@ -31,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("model", help="a trained model.keras (its metrics.json beside it)")
+    model_help = "a trained model.keras, or the name of a pretrained one ({})".format(
+        ", ".join(model_file.pretrained_names()) or "none installed"
+    )
     common.add_argument(
         "--length",
         type=int,
@@ -47,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Write the embeddings of a FASTA file's sequences: an .npy array "
         "(n × dimension, rows in file order) and the ids beside it (<output>.ids.txt).",
     )
+    e.add_argument("model", help=model_help)
     e.add_argument("fasta", help="sequences to embed (ACGT/U, IUPAC codes allowed)")
     e.add_argument("-o", "--output", required=True, help="output .npy file (ids: <output>.ids.txt)")
 
@@ -58,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
         "distance (embedding distance × L), as a TSV: query, rank, reference, estimated_ed "
         "(and exact_ed with --rerank).",
     )
+    s.add_argument("model", nargs="?", help=model_help)
+    s.add_argument("--model", dest="model_option", metavar="MODEL", help="the same, as an option")
     s.add_argument("--refs", required=True, help="reference sequences (FASTA)")
     s.add_argument("--query", required=True, help="query sequences (FASTA)")
     s.add_argument("-k", type=int, default=10, help="neighbours per query (default 10)")
@@ -68,7 +75,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="re-rank the N nearest by embedding with exact edit distance (0: off)",
     )
-    s.add_argument("-o", "--output", required=True, help="output .tsv file")
+    s.add_argument("-o", "--output", help="output .tsv file (default: standard output)")
+
+    x = sub.add_parser(
+        "export",
+        parents=[common],
+        help="copy a model without its optimizer state",
+        description="Write a trained model without its optimizer state: a third of the size, "
+        "and loadable for embedding and search on every Keras backend (TensorFlow, PyTorch, "
+        "JAX) whichever trained it.",
+    )
+    x.add_argument("model", help=model_help)
+    x.add_argument("-o", "--output", required=True, help="output .keras file")
     return p
 
 
@@ -145,15 +163,31 @@ def _search(args, trained) -> None:
             if exact is not None:
                 row.append(str(int(exact[q, rank])))
             lines.append("\t".join(row))
-    with _writing(args.output):
-        io.write_text(args.output, "\n".join(lines) + "\n")
+    if args.output is None:
+        sys.stdout.write("\n".join(lines) + "\n")
+    else:
+        with _writing(args.output):
+            io.write_text(args.output, "\n".join(lines) + "\n")
     logging.info(
         "%d queries against %d references in %.1f s -> %s",
         len(queries),
         len(refs),
         seconds,
-        args.output,
+        args.output or "standard output",
     )
+
+
+def _model_path(args) -> Path:
+    option = getattr(args, "model_option", None)
+    if args.model and option:
+        raise NeuroseedError("give the model once: as the first argument or with --model")
+    if not (args.model or option):
+        raise NeuroseedError(
+            "no model: give a model.keras or a pretrained name ("
+            + (", ".join(model_file.pretrained_names()) or "none installed")
+            + ")"
+        )
+    return model_file.resolve(args.model or option)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,11 +195,18 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="neuroseed: %(message)s", stream=sys.stderr)
     try:
-        _check_output(args.output)
+        model = _model_path(args)
+        if args.output is not None:
+            _check_output(args.output)
         if args.command == "embed":
             _check_output(_ids_path(args.output))
         configure_backend(args.threads, 0)
-        trained = embedding_search.load_model(args.model, args.length)
+        if args.command == "export":
+            with _writing(args.output):
+                ident = model_file.export_model(model, args.output)
+            logging.info("%s + %s model -> %s", ident.encoder, ident.distance, args.output)
+            return 0
+        trained = embedding_search.load_model(model, args.length)
         logging.info(
             "model %s + %s, input %d nt, L = %d",
             trained.model,

@@ -92,6 +92,35 @@ def labels(path: str | Path) -> dict:
     return {"model": ident.encoder, "distance": ident.distance, "seed": ident.seed}
 
 
+# Models shipped with the package, by name (docs/pretrained.md is their model card).
+PRETRAINED = Path(__file__).parent / "pretrained"
+
+
+def pretrained_names() -> list[str]:
+    return sorted(p.stem for p in PRETRAINED.glob("*.keras"))
+
+
+def resolve(model: str | Path) -> Path:
+    """A model file: the path given, or else a pretrained model shipped with the package named
+    so (``greengenes16s``)."""
+    path = Path(model)
+    if not path.exists() and str(model) in pretrained_names():
+        return PRETRAINED / f"{model}.keras"
+    return path
+
+
+def export_model(source: str | Path, dest: str | Path) -> Identity:
+    """Write a trained model without its optimizer state (a third of its size), loadable for
+    inference on every Keras backend whichever trained it; the identity goes with it."""
+    import keras
+
+    load_siamese(source)  # checked first: one-line errors for a bad file
+    model = keras.models.load_model(source, compile=False)
+    ident = identity(source)
+    save_model(model, dest, ident)
+    return ident
+
+
 def load_siamese(path: str | Path):
     """The shared encoder and the distance head of a trained ``model.keras``."""
     # here, not above: reading a model's identity must not load TensorFlow
@@ -109,7 +138,9 @@ def load_siamese(path: str | Path):
             f"{path}: not a readable .keras file (truncated or not a zip archive); {retrain}"
         )
     try:
-        model = keras.models.load_model(path)  # safe_mode stays on: a model file runs no code
+        # safe_mode stays on: a model file runs no code. No optimizer: inference only, and the
+        # optimizer state of another backend need not rebuild here.
+        model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # a bad file fails anywhere in Keras, with any exception type
         raise NeuroseedError(
             f"{path}: not a loadable Keras model ({_load_failure(exc)}); {retrain}"

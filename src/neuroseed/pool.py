@@ -18,6 +18,7 @@ from neuroseed import NeuroseedError
 from neuroseed.artifacts import load_encoded
 from neuroseed.encoding import encode
 from neuroseed.io import atomic_path, read_fasta, write_json
+from neuroseed.regions import cut
 from neuroseed.sequences import Record, clean_records
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,11 @@ def build(
     size: int,
     seed: int,
     options: dict,
+    region: str = "full",
 ) -> None:
-    """The ``prepare_pool`` stage: draw the pool, encode it to the dataset's padded length
-    and write codes, ids and sequences (``out_npz``) with a report of what was left out."""
+    """The ``prepare_pool`` stage: draw the pool (cut to the dataset's ``region``), encode it to
+    the dataset's padded length and write codes, ids and sequences (``out_npz``) with a report
+    of what was left out."""
     data = load_encoded(encoded)
     length = int(data["padded_length"])
     if "alphabet_size" in data and int(data["alphabet_size"]) != 4:
@@ -78,7 +81,8 @@ def build(
             "training.pool: the dataset is aligned (encoding.alignment), and pool sequences "
             "cannot join that alignment; set training.pool.size: 0 or encoding.alignment: none"
         )
-    candidates = [Record(*r) for r in read_fasta(source_fasta)]
+    reads, _ = cut(read_fasta(source_fasta), region)
+    candidates = [Record(*r) for r in reads]
     records, counts = select(candidates, read_fasta(dataset_fasta), size, seed, length, options)
     seqs = [r.sequence for r in records]
     codes, lengths = encode(seqs, length)
@@ -92,7 +96,8 @@ def build(
                 sequences=np.array(seqs, dtype=bytes),
                 padded_length=length,
             )
-    report = {"source": str(source_fasta), "seed": seed, "padded_length": length, **counts}
+    report = {"source": str(source_fasta), "region": region, "seed": seed, "padded_length": length}
+    report.update(counts)
     log.info("training pool: %s", report)
     write_json(report_json, report)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from neuroseed import NeuroseedError
 from neuroseed.io import read_fasta, write_fasta, write_json
+from neuroseed.regions import cut
 from neuroseed.sources import sequence_file
 
 log = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ def prepare(
     """The ``sequences`` stage: draw records from the configured source, validate, write FASTA
     and a provenance record (source, counts at each filter, lengths, seed, md5)."""
     path, origin, label = sequence_file(source, fetched)
-    raw = read_fasta(path)
+    raw, region = cut(read_fasta(path), source["region"])
     idx = sample_indices(len(raw), source["n_sequences"], source["seed"])
     records = [Record(*raw[i]) for i in idx]
     max_length = options["max_length"]
@@ -245,6 +246,7 @@ def prepare(
             "source": label,
             "origin": origin,
             "path": str(path),
+            "region": region,
             "records_in_source": len(raw),
             "drawn": len(idx),
             "seed": source["seed"],

@@ -51,62 +51,64 @@ def nothing_to_learn(label: str, n: int) -> NeuroseedError:
     )
 
 
-class PairBatches(keras.utils.PyDataset):
-    """Streams fresh random training pairs each epoch without materialising all pairs."""
+class EpochPairs(keras.utils.PyDataset):
+    """Fresh random training pairs each epoch (drawn with the seed and the epoch number), in
+    batches of codes with their targets ED/L; subclasses say how pairs and targets are drawn."""
 
-    def __init__(self, codes, distances, train_idx, length, partners, batch_size, seed):
+    def __init__(self, codes, length, partners, batch_size, seed):
         super().__init__()
-        self.codes, self.distances, self.train_idx = codes, distances, train_idx
-        self.length, self.partners, self.batch_size, self.seed = (
-            length,
-            partners,
-            batch_size,
-            seed,
-        )
-        self.epoch = 0
+        self.codes, self.length, self.partners = codes, length, partners
+        self.batch_size, self.seed, self.epoch = batch_size, seed, 0
         self._resample()
 
+    def draw(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``(pairs (n, 2) of rows of codes, targets (n,) float32)`` in training order."""
+        raise NotImplementedError
+
     def _resample(self):
-        rng = np.random.default_rng([self.seed, self.epoch])
-        self.pairs = sample_pairs(self.train_idx, self.distances, self.partners, rng)
+        self.pairs, self.targets = self.draw(np.random.default_rng([self.seed, self.epoch]))
 
     def __len__(self):
         return math.ceil(len(self.pairs) / self.batch_size)
 
     def __getitem__(self, k):
-        p = self.pairs[k * self.batch_size : (k + 1) * self.batch_size]
-        y = self.distances[p[:, 0], p[:, 1]].astype(np.float32) / self.length
-        return (self.codes[p[:, 0]], self.codes[p[:, 1]]), y
+        rows = slice(k * self.batch_size, (k + 1) * self.batch_size)
+        p = self.pairs[rows]
+        return (self.codes[p[:, 0]], self.codes[p[:, 1]]), self.targets[rows]
 
     def on_epoch_end(self):
         self.epoch += 1
         self._resample()
 
 
-class PoolPairs(keras.utils.PyDataset):
-    """Fresh random training pairs each epoch over sequences without a distance matrix (the
-    split's train part plus the training pool): the edit distances of each epoch's pairs are
-    computed exactly, on ``workers`` threads, when the epoch's pairs are drawn."""
+class PairBatches(EpochPairs):
+    """Pairs of the split's train part, their edit distances from the all-pairs matrix."""
+
+    def __init__(self, codes, distances, train_idx, length, partners, batch_size, seed):
+        self.distances, self.train_idx = distances, train_idx
+        super().__init__(codes, length, partners, batch_size, seed)
+
+    def draw(self, rng):
+        pairs = sample_pairs(self.train_idx, self.distances, self.partners, rng)
+        targets = self.distances[pairs[:, 0], pairs[:, 1]].astype(np.float32) / self.length
+        return pairs, targets
+
+
+class PoolPairs(EpochPairs):
+    """Pairs over sequences without a distance matrix (the split's train part plus the
+    training pool): each epoch's edit distances are computed exactly, on ``workers`` threads,
+    when its pairs are drawn."""
 
     def __init__(self, codes, sequences, length, partners, batch_size, seed, workers):
-        super().__init__()
         if len(codes) != len(sequences) or len(codes) < 2:
             raise ValueError(f"{len(codes)} codes for {len(sequences)} sequences")
-        self.codes, self.sequences, self.length = codes, sequences, length
-        self.partners, self.batch_size, self.seed, self.workers = (
-            partners,
-            batch_size,
-            seed,
-            workers,
-        )
-        self.epoch = 0
-        self._resample()
+        self.sequences, self.workers = sequences, workers
+        super().__init__(codes, length, partners, batch_size, seed)
 
-    def _resample(self):
+    def draw(self, rng):
         from rapidfuzz.distance import Levenshtein
         from rapidfuzz.process import cpdist
 
-        rng = np.random.default_rng([self.seed, self.epoch])
         n = len(self.codes)
         anchors = np.repeat(np.arange(n), self.partners)
         other = rng.integers(0, n - 1, size=anchors.size)
@@ -120,20 +122,8 @@ class PoolPairs(keras.utils.PyDataset):
         )
         keep = ed > 0  # identical sequences teach nothing (as with the matrix)
         order = rng.permutation(int(keep.sum()))
-        self.pairs = np.stack([anchors[keep], other[keep]], axis=1)[order]
-        self.targets = (ed[keep][order] / self.length).astype(np.float32)
-
-    def __len__(self):
-        return math.ceil(len(self.pairs) / self.batch_size)
-
-    def __getitem__(self, k):
-        rows = slice(k * self.batch_size, (k + 1) * self.batch_size)
-        p = self.pairs[rows]
-        return (self.codes[p[:, 0]], self.codes[p[:, 1]]), self.targets[rows]
-
-    def on_epoch_end(self):
-        self.epoch += 1
-        self._resample()
+        pairs = np.stack([anchors[keep], other[keep]], axis=1)[order]
+        return pairs, (ed[keep][order] / self.length).astype(np.float32)
 
 
 def evaluate(encoder, head, codes, distances, idx, length) -> tuple[float, np.ndarray, np.ndarray]:

@@ -1,0 +1,98 @@
+"""The pretrained 16S model shipped with the package (docs/pretrained.md)."""
+
+import gzip
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from neuroseed.edit_distance import edit_distance_matrix
+from neuroseed.io import read_fasta
+from neuroseed.model_file import PRETRAINED, export_model, pretrained_names, read_identity
+from neuroseed.sources import greengenes_paths
+
+NAME = "greengenes16s"
+
+
+def test_the_pretrained_model_is_shipped_small_and_knows_what_it_is():
+    assert NAME in pretrained_names()
+    path = PRETRAINED / f"{NAME}.keras"
+    assert path.stat().st_size <= 25 * 2**20
+    ident = read_identity(path)
+    assert (ident.encoder, ident.distance, ident.split) == ("kmer_net", "manhattan", "random-s1")
+    assert ident.padded_length == 2033 and ident.alphabet == "ACGT"
+
+
+def training_ids():
+    with gzip.open(PRETRAINED / f"{NAME}.training_ids.txt.gz", "rt") as fh:
+        return set(fh.read().split())
+
+
+def test_the_training_ids_are_shipped_beside_it():
+    ids = training_ids()
+    assert len(ids) == 21400  # gg2000's 1,400 training sequences + the 20,000 of the pool
+    assert ids <= {r for r, _, _ in read_fasta(greengenes_paths()[0])}
+
+
+@pytest.fixture(scope="module")
+def unseen(tmp_path_factory):
+    """100 queries and 400 references from Greengenes records the model never saw in training
+    (not in its shipped training ids), with their exact edit distances."""
+    tmp = tmp_path_factory.mktemp("unseen")
+    seen = training_ids()
+    records = [r for r in read_fasta(greengenes_paths()[0]) if r[0] not in seen]
+    records = [r for r in records if len(r[2]) <= 2033]
+    pick = np.random.default_rng(7).choice(len(records), 500, replace=False)
+    chosen = [records[i] for i in pick]
+    queries, refs = chosen[:100], chosen[100:]
+    for name, recs in (("q.fasta", queries), ("refs.fasta", refs)):
+        (tmp / name).write_text("".join(f">{r}\n{s}\n" for r, _, s in recs))
+    exact = edit_distance_matrix([s for _, _, s in queries] + [s for _, _, s in refs])
+    return tmp, [r for r, _, _ in queries], [r for r, _, _ in refs], exact[:100, 100:]
+
+
+def search(tmp, backend):
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    cmd = [sys.executable, "-m", "neuroseed.cli", "search", "--model", NAME, "-k", "10"]
+    cmd += ["--refs", str(tmp / "refs.fasta"), "--query", str(tmp / "q.fasta"), "--threads", "2"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line.split("\t") for line in proc.stdout.splitlines()[1:]]
+    hits = {}
+    for query, _rank, ref, _est in rows:
+        hits.setdefault(query, []).append(ref)
+    return hits
+
+
+def top10(hits, query_ids, ref_ids, exact):
+    """Share of queries with a unique true nearest reference found in the top 10."""
+    found = []
+    for q, row in enumerate(exact):
+        nearest = np.flatnonzero(row == row.min())
+        if len(nearest) == 1:
+            found.append(ref_ids[nearest[0]] in hits[query_ids[q]])
+    return np.mean(found)
+
+
+def test_search_by_name_finds_relatives_on_every_backend(unseen):
+    tmp, query_ids, ref_ids, exact = unseen
+    hits = search(tmp, "tensorflow")
+    assert set(hits) == set(query_ids) and all(len(h) == 10 for h in hits.values())
+    # the model card's figure for this kind of search is ~0.97; far below means it broke
+    assert top10(hits, query_ids, ref_ids, exact) >= 0.9
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("torch not installed: the cross-backend half is skipped (CI installs it)")
+    torch_hits = search(tmp, "torch")
+    same = np.mean([torch_hits[q] == hits[q] for q in query_ids])
+    assert same >= 0.95  # float32 arithmetic differs slightly between backends
+
+
+def test_export_drops_the_optimizer_and_keeps_the_identity(tmp_path):
+    source = PRETRAINED / f"{NAME}.keras"
+    ident = export_model(source, tmp_path / "copy.keras")
+    assert read_identity(tmp_path / "copy.keras") == ident == read_identity(source)
+    assert (tmp_path / "copy.keras").stat().st_size <= source.stat().st_size * 1.01
