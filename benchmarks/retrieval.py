@@ -72,11 +72,35 @@ def score(estimated: np.ndarray, exact: np.ndarray) -> dict[str, float]:
 
 
 def model_scores(path: Path, query_codes, ref_codes, exact) -> dict[str, float]:
-    """One model's retrieval scores and times (references embedded first, apart)."""
+    """One model file's retrieval scores and times."""
     from neuroseed.model_file import load_siamese
+
+    return embedding_scores(*load_siamese(path), query_codes, ref_codes, exact)
+
+
+def untrained_start(metrics: Path, width: int):
+    """A freshly built model of the run that wrote ``metrics``: where its training started
+    (kmer_net with manhattan starts as the untrained counts + length distance)."""
+    from neuroseed.models import build_encoder, build_siamese, split_siamese
+    from neuroseed.settings import TrainSettings
+
+    settings = TrainSettings(
+        **{
+            k: v
+            for k, v in json.loads(metrics.read_text()).items()
+            if k in TrainSettings.__dataclass_fields__
+        }
+    )
+    encoder = build_encoder(
+        settings.model, width, settings.embedding_dim, settings.distance, settings.hparams
+    )
+    return split_siamese(build_siamese(encoder, settings.distance))
+
+
+def embedding_scores(encoder, head, query_codes, ref_codes, exact) -> dict[str, float]:
+    """Retrieval scores and times of an encoder (references embedded first, apart)."""
     from neuroseed.runtime import distances, embed
 
-    encoder, head = load_siamese(path)
     embed(encoder, query_codes[:8])  # warm-up: graph tracing is not search time
     start = time.perf_counter()
     refs = embed(encoder, ref_codes)
@@ -170,6 +194,11 @@ def evaluate(protocol, runs, query_codes, ref_codes, exact, rmse, vsearch_inputs
         seeds = ",".join(p.parent.name.removeprefix("seed") for p in paths)
         rows.append(summarise(method, kind, scores, protocol, seeds))
         print(f"  {protocol} {method}: top10 {rows[-1]['top10']}", file=sys.stderr, flush=True)
+        if encoder == "kmer_net":  # the ablation "no training": the model it starts as
+            model = untrained_start(paths[0].with_name("metrics.json"), query_codes.shape[1])
+            s = embedding_scores(*model, query_codes, ref_codes, exact)
+            s["test_rmse_pct"] = rmse.get(f"{method} untrained")
+            rows.append(summarise(f"{method} untrained start", "kmer", [s], protocol))
     if shutil.which("vsearch") is None:
         print(
             "vsearch not on PATH: VSEARCH rows skipped (apt-get install vsearch)", file=sys.stderr
@@ -213,6 +242,15 @@ def main() -> None:
         for paths in runs.values()
         for p in paths
     }
+    for method, paths in runs.items():
+        if method.startswith("kmer_net-"):
+            from neuroseed.training import evaluate
+
+            encoder, head = untrained_start(paths[0].with_name("metrics.json"), data.codes.shape[1])
+            test = data.parts["test"]
+            rmse[f"{method} untrained"] = evaluate(
+                encoder, head, data.codes, data.distances, test, data.length
+            )[0]
     by_id = {rid: seq.upper() for rid, _, seq in read_fasta(base / "sequences/sequences.fasta")}
     qs, refs = data.parts["val"], data.parts["test"]
     exact = np.asarray(data.distances[np.ix_(qs, refs)])
