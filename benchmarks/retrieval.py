@@ -244,11 +244,11 @@ def main() -> None:
     }
     for method, paths in runs.items():
         if method.startswith("kmer_net-"):
-            from neuroseed.training import evaluate
+            from neuroseed.training import evaluate as all_pairs_rmse
 
             encoder, head = untrained_start(paths[0].with_name("metrics.json"), data.codes.shape[1])
             test = data.parts["test"]
-            rmse[f"{method} untrained"] = evaluate(
+            rmse[f"{method} untrained"] = all_pairs_rmse(
                 encoder, head, data.codes, data.distances, test, data.length
             )[0]
     by_id = {rid: seq.upper() for rid, _, seq in read_fasta(base / "sequences/sequences.fasta")}

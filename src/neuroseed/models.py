@@ -491,9 +491,10 @@ class SqrtCounts(layers.Layer):
 @body("kmer_net", on_codes=True)
 def _kmer_net(codes, hp, embedding_dim):
     """The k-mer profile and the length, each with a learned weight, beside a learned MLP
-    embedding of the profile. With the manhattan distance the model starts (its MLP output
-    near zero) as the untrained ``counts L1 + length_weight * |length difference|``, scaled to
-    ED/L (one differing base changes about 2k counts); training adds what the profile misses."""
+    embedding of the profile. With the manhattan distance the model starts close to the
+    untrained ``counts L1 + length_weight * |length difference|``, scaled to ED/L (one
+    differing base changes about 2k counts): the MLP channel starts small, though at L ~ 2,000
+    not negligible beside the profile's; training adds what the profile misses."""
     k = int(hp["k"])
     width = codes.shape[1]
     counts = KmerProfile(k, name="kmer_profile")(codes)
