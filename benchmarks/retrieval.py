@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -80,7 +81,7 @@ def model_scores(path: Path, query_codes, ref_codes, exact) -> dict[str, float]:
 
 def untrained_start(metrics: Path, width: int):
     """A freshly built model of the run that wrote ``metrics``: where its training started
-    (kmer_net with manhattan starts as the untrained counts + length distance)."""
+    (for kmer_net, close to the untrained counts + length distance)."""
     from neuroseed.models import build_encoder, build_siamese, split_siamese
     from neuroseed.settings import TrainSettings
 
@@ -91,6 +92,9 @@ def untrained_start(metrics: Path, width: int):
             if k in TrainSettings.__dataclass_fields__
         }
     )
+    import keras
+
+    keras.utils.set_random_seed(settings.seed)  # as training does: the run's own start
     encoder = build_encoder(
         settings.model, width, settings.embedding_dim, settings.distance, settings.hparams
     )
@@ -180,8 +184,9 @@ def summarise(method, kind, runs: list[dict], protocol: str, seeds="") -> dict:
     return row
 
 
-def evaluate(protocol, runs, query_codes, ref_codes, exact, rmse, vsearch_inputs, args):
-    """Rows of one protocol: each model (mean over seeds), then VSEARCH."""
+def evaluate(protocol, runs, starts, query_codes, ref_codes, exact, rmse, vsearch_inputs, args):
+    """Rows of one protocol: each model (mean over seeds) and the untrained ``starts`` of
+    kmer_net runs, then VSEARCH."""
     rows = []
     for method, paths in runs.items():
         encoder = method.rsplit("-", 1)[0]
@@ -194,9 +199,8 @@ def evaluate(protocol, runs, query_codes, ref_codes, exact, rmse, vsearch_inputs
         seeds = ",".join(p.parent.name.removeprefix("seed") for p in paths)
         rows.append(summarise(method, kind, scores, protocol, seeds))
         print(f"  {protocol} {method}: top10 {rows[-1]['top10']}", file=sys.stderr, flush=True)
-        if encoder == "kmer_net":  # the ablation "no training": the model it starts as
-            model = untrained_start(paths[0].with_name("metrics.json"), query_codes.shape[1])
-            s = embedding_scores(*model, query_codes, ref_codes, exact)
+        if method in starts:  # the ablation "no training": the model it starts as
+            s = embedding_scores(*starts[method], query_codes, ref_codes, exact)
             s["test_rmse_pct"] = rmse.get(f"{method} untrained")
             rows.append(summarise(f"{method} untrained start", "kmer", [s], protocol))
     if shutil.which("vsearch") is None:
@@ -242,32 +246,37 @@ def main() -> None:
         for paths in runs.values()
         for p in paths
     }
-    for method, paths in runs.items():
-        if method.startswith("kmer_net-"):
-            from neuroseed.training import evaluate as all_pairs_rmse
+    from neuroseed.training import evaluate as all_pairs_rmse
 
-            encoder, head = untrained_start(paths[0].with_name("metrics.json"), data.codes.shape[1])
-            test = data.parts["test"]
-            rmse[f"{method} untrained"] = all_pairs_rmse(
-                encoder, head, data.codes, data.distances, test, data.length
-            )[0]
+    width = data.codes.shape[1]
+    starts = {
+        method: untrained_start(paths[0].with_name("metrics.json"), width)
+        for method, paths in runs.items()
+        if method.startswith("kmer_net-")
+    }
+    for method, (encoder, head) in starts.items():
+        rmse[f"{method} untrained"] = all_pairs_rmse(
+            encoder, head, data.codes, data.distances, data.parts["test"], data.length
+        )[0]
     by_id = {rid: seq.upper() for rid, _, seq in read_fasta(base / "sequences/sequences.fasta")}
     qs, refs = data.parts["val"], data.parts["test"]
     exact = np.asarray(data.distances[np.ix_(qs, refs)])
     seqs = ([by_id[data.ids[i]] for i in qs], [by_id[data.ids[i]] for i in refs])
     rows = evaluate(
-        "fig_retrieval", runs, data.codes[qs], data.codes[refs], exact, rmse, seqs, args
+        "fig_retrieval", runs, starts, data.codes[qs], data.codes[refs], exact, rmse, seqs, args
     )
     if not args.skip_large:
         nq, nr = args.large_queries, args.large_refs
         protocol = f"search_{nq}x{nr}"
         unseen = unseen_records(set(data.ids), base / "pool", nq + nr, 1, data.codes.shape[1])
         queries, references = unseen[:nq], unseen[nq:]
-        cache = base / "benchmarks" / "retrieval" / f"exact-{protocol}.npy"
+        # named by the sequences themselves: another pool or draw never reuses a stale truth
+        digest = hashlib.sha256("\n".join(queries + ["#"] + references).encode()).hexdigest()
+        cache = base / "benchmarks" / "retrieval" / f"exact-{protocol}-{digest[:12]}.npy"
         exact = exact_distances(queries, references, args.threads, cache)
         width = data.codes.shape[1]
         qc, rc = encode(queries, width)[0], encode(references, width)[0]
-        rows += evaluate(protocol, runs, qc, rc, exact, rmse, (queries, references), args)
+        rows += evaluate(protocol, runs, starts, qc, rc, exact, rmse, (queries, references), args)
     out = Path(args.out or ROOT / "docs" / "results" / f"retrieval_{args.dataset}.tsv")
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="") as fh:
