@@ -5,6 +5,8 @@ edit distance.
         in.fasta -o emb.npy
     neuroseed search MODEL.keras --refs refs.fasta --query q.fasta -k 10 -o hits.tsv [--rerank 50]
     neuroseed search --model greengenes16s --refs refs.fasta --query q.fasta -k 10
+    neuroseed index greengenes16s refs.fasta -o refs.idx.npz
+    neuroseed search --model greengenes16s --index refs.idx.npz --query q.fasta -k 10
     neuroseed export MODEL.keras -o small.keras
 """
 
@@ -22,6 +24,7 @@ import numpy as np
 
 # module-qualified calls below, so tests can stand in for one function
 from neuroseed import NeuroseedError, embedding_search, io, model_file
+from neuroseed import index as ref_index
 from neuroseed.runtime import configure_backend
 
 
@@ -65,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("model", nargs="?", help=model_help)
     s.add_argument("--model", dest="model_option", metavar="MODEL", help="the same, as an option")
-    s.add_argument("--refs", required=True, help="reference sequences (FASTA)")
+    where = s.add_mutually_exclusive_group(required=True)
+    where.add_argument("--refs", help="reference sequences (FASTA), embedded on each call")
+    where.add_argument("--index", help="references embedded once by neuroseed index (.npz)")
     s.add_argument("--query", required=True, help="query sequences (FASTA)")
     s.add_argument("-k", type=int, default=10, help="neighbours per query (default 10)")
     s.add_argument(
@@ -75,7 +80,34 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="re-rank the N nearest by embedding with exact edit distance (0: off)",
     )
+    s.add_argument(
+        "--candidates",
+        type=int,
+        default=400,
+        metavar="N",
+        help="with --index on a k-mer model: references the sketch passes on to the exact "
+        "embedding distance (default 400; more: slower, closer to brute force)",
+    )
     s.add_argument("-o", "--output", help="output .tsv file (default: standard output)")
+
+    i = sub.add_parser(
+        "index",
+        parents=[common],
+        help="embed references once, for fast repeated searches",
+        description="Embed a FASTA file's sequences once and write a search index (.npz) for "
+        "neuroseed search --index: exact for most distances; for manhattan k-mer models a "
+        "sketch of the counts picks candidates and the exact distance ranks them.",
+    )
+    i.add_argument("model", help=model_help)
+    i.add_argument("fasta", help="reference sequences (FASTA)")
+    i.add_argument("-o", "--output", required=True, help="output index (.npz)")
+    i.add_argument(
+        "--sketch-dims",
+        type=int,
+        default=128,
+        metavar="D",
+        help="principal components of the counts' sketch (default 128)",
+    )
 
     x = sub.add_parser(
         "export",
@@ -142,24 +174,40 @@ def _embed(args, trained) -> None:
 
 
 def _search(args, trained) -> None:
-    if args.k < 1 or args.rerank < 0:
-        raise NeuroseedError("-k must be at least 1 and --rerank at least 0")
-    refs = embedding_search.read_sequences(args.refs, trained.width)
+    if args.k < 1 or args.rerank < 0 or args.candidates < 1:
+        raise NeuroseedError("-k and --candidates must be at least 1 and --rerank at least 0")
+    if args.index is not None:
+        index = ref_index.load(args.index)
+        if index.model_sha256 != ref_index.file_sha256(args.model_path):
+            raise NeuroseedError(
+                f"{args.index}: built with another model than {args.model_path}; search with "
+                "that model, or rebuild the index with neuroseed index"
+            )
+        ref_ids, ref_seqs = index.ids, index.sequences
+    else:
+        refs = embedding_search.read_sequences(args.refs, trained.width)
+        ref_ids, ref_seqs = [r.id for r in refs], [r.sequence for r in refs]
     queries = embedding_search.read_sequences(args.query, trained.width)
-    ref_seqs = [r.sequence for r in refs]
     query_seqs = [r.sequence for r in queries]
     start = time.perf_counter()
-    ref_emb = embedding_search.embed(trained, ref_seqs, args.batch_size)
     query_emb = embedding_search.embed(trained, query_seqs, args.batch_size)
-    idx, est, exact = embedding_search.nearest(
-        trained, query_emb, ref_emb, args.k, query_seqs, ref_seqs, args.rerank, args.threads
-    )
+    if args.index is not None:
+        shortlist = max(args.k, args.rerank)
+        idx, est = ref_index.search(index, query_emb, shortlist, args.candidates)
+        idx, est, exact = embedding_search.rerank_exact(
+            idx, est, args.k, query_seqs, ref_seqs, args.rerank, args.threads
+        )
+    else:
+        ref_emb = embedding_search.embed(trained, ref_seqs, args.batch_size)
+        idx, est, exact = embedding_search.nearest(
+            trained, query_emb, ref_emb, args.k, query_seqs, ref_seqs, args.rerank, args.threads
+        )
     seconds = time.perf_counter() - start
     header = ["query", "rank", "reference", "estimated_ed"] + (["exact_ed"] if args.rerank else [])
     lines = ["\t".join(header)]
     for q, rec in enumerate(queries):
         for rank, j in enumerate(idx[q]):
-            row = [rec.id, str(rank + 1), refs[j].id, f"{est[q, rank]:.1f}"]
+            row = [rec.id, str(rank + 1), ref_ids[j], f"{est[q, rank]:.1f}"]
             if exact is not None:
                 row.append(str(int(exact[q, rank])))
             lines.append("\t".join(row))
@@ -171,9 +219,38 @@ def _search(args, trained) -> None:
     logging.info(
         "%d queries against %d references in %.1f s -> %s",
         len(queries),
-        len(refs),
+        len(ref_ids),
         seconds,
         args.output or "standard output",
+    )
+
+
+def _index(args, trained) -> None:
+    if args.sketch_dims < 1:
+        raise NeuroseedError("--sketch-dims must be at least 1")
+    refs = embedding_search.read_sequences(args.fasta, trained.width)
+    start = time.perf_counter()
+    emb = embedding_search.embed(trained, [r.sequence for r in refs], args.batch_size)
+    index = ref_index.build(
+        emb,
+        [r.id for r in refs],
+        [r.sequence for r in refs],
+        trained.distance,
+        trained.scale,
+        trained.length,
+        ref_index.file_sha256(args.model_path),
+        args.sketch_dims,
+    )
+    with _writing(args.output):
+        ref_index.save(index, args.output)
+    logging.info(
+        "%d references indexed in %.1f s (%d dimensions, %d counted, sketch of %d) -> %s",
+        len(refs),
+        time.perf_counter() - start,
+        index.dim,
+        len(index.count_cols),
+        index.sketch.shape[1],
+        args.output,
     )
 
 
@@ -206,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                 ident = model_file.export_model(model, args.output)
             logging.info("%s + %s model -> %s", ident.encoder, ident.distance, args.output)
             return 0
+        args.model_path = model
         trained = embedding_search.load_model(model, args.length)
         logging.info(
             "model %s + %s, input %d nt, L = %d",
@@ -214,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             trained.width,
             trained.length,
         )
-        (_embed if args.command == "embed" else _search)(args, trained)
+        {"embed": _embed, "search": _search, "index": _index}[args.command](args, trained)
     except NeuroseedError as exc:
         print(f"neuroseed {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -19,7 +19,7 @@ from neuroseed import NeuroseedError
 from neuroseed.encoding import encode
 from neuroseed.io import read_fasta
 from neuroseed.model_file import IDENTITY, load_siamese, read_identity
-from neuroseed.runtime import distances
+from neuroseed.runtime import distances, head_scale
 from neuroseed.runtime import embed as embed_codes
 from neuroseed.sequences import Record, clean_records
 
@@ -34,6 +34,12 @@ class Trained:
     length: int  # the normaliser L
     distance: str
     model: str
+
+    @property
+    def scale(self) -> float:
+        """The distance head's scale: an embedding distance ``d`` is ``d * scale * length``
+        edits."""
+        return head_scale(self.head)
 
 
 def load_model(path: str | Path, length: int | None = None) -> Trained:
@@ -134,6 +140,20 @@ def nearest(
     idx = np.argpartition(est, shortlist - 1, axis=1)[:, :shortlist]
     order = np.argsort(np.take_along_axis(est, idx, 1), axis=1, kind="stable")
     idx = np.take_along_axis(idx, order, 1)
+    return rerank_exact(idx, np.take_along_axis(est, idx, 1), k, queries, refs, rerank, workers)
+
+
+def rerank_exact(
+    idx: np.ndarray,
+    est: np.ndarray,
+    k: int,
+    queries: list[str] | None,
+    refs: list[str] | None,
+    rerank: int,
+    workers: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The first ``k`` of each shortlist ``idx`` (nearest first, estimates ``est``), re-ordered
+    by exact edit distance when ``rerank`` > 0 (then returned too)."""
     exact = None
     if rerank:
         if queries is None or refs is None:
@@ -147,6 +167,6 @@ def nearest(
             exact[q] = cdist([queries[q]], cand, scorer=Levenshtein.distance, workers=workers)[0]
         order = np.argsort(exact, axis=1, kind="stable")
         idx = np.take_along_axis(idx, order, 1)
+        est = np.take_along_axis(est, order, 1)
         exact = np.take_along_axis(exact, order, 1)[:, :k]
-    idx = idx[:, :k]
-    return idx, np.take_along_axis(est, idx, 1), exact
+    return idx[:, :k], est[:, :k], exact

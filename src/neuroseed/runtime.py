@@ -77,12 +77,16 @@ def distances(head, queries: np.ndarray, refs: np.ndarray) -> np.ndarray:
     float64 through matrix products (:func:`neuroseed.geometry.pairwise`)."""
     # here, not above: geometry loads Keras (and TensorFlow), which configure_backend must
     # set up first
-    import keras
-
     from neuroseed.geometry import pairwise
 
-    scale = float(keras.ops.convert_to_numpy(head.scale)) if head.learn_scale else 1.0
-    return pairwise(head.distance, queries, refs) * scale
+    return pairwise(head.distance, queries, refs) * head_scale(head)
+
+
+def head_scale(head) -> float:
+    """A distance head's learned scale (1 where it learns none)."""
+    import keras
+
+    return float(keras.ops.convert_to_numpy(head.scale)) if head.learn_scale else 1.0
 
 
 @dataclass
