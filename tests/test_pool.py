@@ -45,6 +45,36 @@ def test_pool_pairs_carry_exact_edit_distances_and_never_self():
     np.testing.assert_array_equal(again.pairs, first)  # the same seed, the same pairs
 
 
+def test_near_partners_are_drawn_among_close_relatives():
+    """training.pool.near: that share of each sequence's partners comes from its nearest
+    neighbours by 5-mer profile; the rest stay random, and the pairs stay seeded."""
+    rng = np.random.default_rng(5)
+    roots = random_sequences(8, 60, 2)
+    seqs = []  # 8 families of 6 relatives (a few substitutions each)
+    for root in roots:
+        for _ in range(6):
+            s = list(root)
+            for j in rng.choice(len(s), 3, replace=False):
+                s[j] = rng.choice(list("ACGT"))
+            seqs.append("".join(s))
+    codes, _ = encode(seqs, 60)
+    family = np.arange(len(seqs)) // 6
+    kwargs = dict(partners=10, batch_size=16, seed=3, workers=1)
+    near = PoolPairs(codes, seqs, 60, near=0.3, **kwargs)
+    assert near.neighbours.shape == (48, 16) and near.near_count == 3
+    # each sequence's 5 relatives are its 5 nearest by profile
+    assert (family[near.neighbours[:, :5]] == family[:, None]).all()
+
+    def among_neighbours(pairs):
+        return np.mean([b in near.neighbours[a] for a, b in pairs])
+
+    plain = PoolPairs(codes, seqs, 60, **kwargs)
+    # 3 of 10 partners near, the other 7 random (16 of 47 are neighbours): 0.54 vs 0.34
+    assert among_neighbours(near.pairs) > 0.45 > among_neighbours(plain.pairs)
+    again = PoolPairs(codes, seqs, 60, near=0.3, **kwargs)
+    np.testing.assert_array_equal(again.pairs, near.pairs)
+
+
 def test_pool_leaves_out_the_dataset_by_id_and_by_sequence():
     seqs = random_sequences(30, 40, 1)
     dataset = [("d1", "d1", seqs[0]), ("d2", "d2", seqs[1])]

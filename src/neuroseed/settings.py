@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from neuroseed.config import with_defaults
+from neuroseed.registry import TRAINED
 
 
 @dataclass
@@ -30,6 +31,9 @@ class TrainSettings:
     weight_decay: float | None
     clipnorm: float | None
     hparams: dict[str, Any]
+    # share of pool-training partners drawn among near relatives (training.pool.near); the one
+    # field with a default: set only when on, so runs from before it keep their settings
+    near_partners: float = 0.0
 
 
 def for_distance(value, distance: str):
@@ -41,7 +45,9 @@ def settings_from_config(config: dict, encoder: str, distance: str, seed: int) -
     """The fields of one run's :class:`TrainSettings`, from the validated workflow config."""
     hparams = {k: for_distance(v, distance) for k, v in config["encoders"][encoder].items()}
     t = config["training"]
+    near = t["pool"]["near"] if t["pool"]["size"] and encoder in TRAINED else 0
     return {
+        **({"near_partners": near} if near else {}),
         "model": encoder,
         "distance": distance,
         "seed": seed,

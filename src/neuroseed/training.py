@@ -94,15 +94,71 @@ class PairBatches(EpochPairs):
         return pairs, targets
 
 
+NEAR_NEIGHBOURS = 16  # the near relatives a sequence's near partners are drawn from
+NEAR_K = 5  # k of the profile that finds them
+
+
+def kmer_counts(codes: np.ndarray, k: int) -> np.ndarray:
+    """``(n, 4**k)`` counts of the k-mers of integer codes (k-mers with a non-ACGT code or
+    padding are not counted)."""
+    n, width = codes.shape
+    out = np.zeros((n, 4**k), np.float32)
+    if width < k:
+        return out
+    place = 4 ** np.arange(k - 1, -1, -1)
+    for start in range(0, n, 1000):  # blocks of rows bound the memory
+        windows = np.lib.stride_tricks.sliding_window_view(codes[start : start + 1000], k, axis=1)
+        valid = ((windows >= 0) & (windows < 4)).all(-1)
+        index = (windows.astype(np.int64) * place).sum(-1)
+        flat = (np.arange(len(index))[:, None] * 4**k + index)[valid]
+        block = np.bincount(flat, minlength=len(index) * 4**k)
+        out[start : start + len(index)] = block.reshape(len(index), 4**k)
+    return out
+
+
+def kmer_neighbours(codes: np.ndarray, n_neighbours: int) -> np.ndarray:
+    """Each row's ``n_neighbours`` nearest other rows by k-mer profile (manhattan), through
+    the reference index (:mod:`neuroseed.index`)."""
+    from neuroseed import index as ref_index
+
+    counts = kmer_counts(codes, NEAR_K)
+    n = len(counts)
+    want = min(n_neighbours + 1, n)
+    index = ref_index.build(counts, [""] * n, [""] * n, "manhattan", 1.0, 1, "")
+    found, _ = ref_index.search(index, counts, want, candidates=max(100, want))
+    out = np.empty((n, want - 1), np.int64)
+    for i, row in enumerate(found):
+        others = row[row != i]  # itself, or a duplicate of it where identical rows tie
+        out[i] = others[: want - 1]
+    return out
+
+
 class PoolPairs(EpochPairs):
     """Pairs over sequences without a distance matrix (the split's train part plus the
     training pool): each epoch's edit distances are computed exactly, on ``workers`` threads,
-    when its pairs are drawn."""
+    when its pairs are drawn. A share ``near`` of each sequence's partners is drawn among its
+    nearest neighbours by k-mer profile (:func:`kmer_neighbours`), the rest at random."""
 
-    def __init__(self, codes, sequences, length, partners, batch_size, seed, workers):
+    def __init__(self, codes, sequences, length, partners, batch_size, seed, workers, near=0.0):
         if len(codes) != len(sequences) or len(codes) < 2:
             raise ValueError(f"{len(codes)} codes for {len(sequences)} sequences")
         self.sequences, self.workers = sequences, workers
+        self.near_count = int(round(near * partners))
+        self.neighbours = None
+        if self.near_count:
+            start = time.perf_counter()
+            self.neighbours = kmer_neighbours(codes, NEAR_NEIGHBOURS)
+            if self.neighbours.shape[1] == 0:  # a single other sequence: nothing to choose
+                self.near_count = 0
+            log.info(
+                "near partners: %d of %d per sequence among its %d nearest by %d-mer profile "
+                "(found in %.0f s)",
+                self.near_count,
+                partners,
+                self.neighbours.shape[1],
+                NEAR_K,
+                time.perf_counter() - start,
+            )
         super().__init__(codes, length, partners, batch_size, seed)
 
     def draw(self, rng):
@@ -113,6 +169,10 @@ class PoolPairs(EpochPairs):
         anchors = np.repeat(np.arange(n), self.partners)
         other = rng.integers(0, n - 1, size=anchors.size)
         other += other >= anchors  # never the anchor itself
+        if self.near_count:  # each anchor's first near_count partners: near relatives
+            near = np.tile(np.arange(self.partners) < self.near_count, n)
+            pick = rng.integers(0, self.neighbours.shape[1], size=int(near.sum()))
+            other[near] = self.neighbours[anchors[near], pick]
         seqs = self.sequences
         ed = cpdist(
             [seqs[i] for i in anchors],
@@ -194,6 +254,7 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
             settings.batch_size,
             settings.seed,
             pool.workers,
+            settings.near_partners,
         )
     if len(data.pairs) == 0:
         raise nothing_to_learn(label, len(parts["train"]))
