@@ -82,7 +82,9 @@ def model_scores(path: Path, query_codes, ref_codes, exact) -> dict[str, float]:
     return embedding_scores(*load_siamese(path), query_codes, ref_codes, exact)
 
 
-def index_scores(path: Path, query_codes, ref_codes, exact, candidates: int) -> dict[str, float]:
+def index_scores(
+    path: Path, query_codes, ref_codes, exact, candidates: int, threads: int
+) -> dict[str, float]:
     """Search through a reference index (:mod:`neuroseed.index`): references embedded and
     indexed once (``index_seconds``), then the queries embedded and searched (``seconds``)."""
     from neuroseed import index as ref_index
@@ -97,7 +99,7 @@ def index_scores(path: Path, query_codes, ref_codes, exact, candidates: int) -> 
     index = ref_index.build(refs, [str(i) for i in range(n)], [""] * n, head.distance, 1.0, 1, "")
     index_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    idx, est = ref_index.search(index, embed(encoder, query_codes), 10, candidates)
+    idx, est = ref_index.search(index, embed(encoder, query_codes), 10, candidates, threads)
     seconds = time.perf_counter() - start
     full = np.full(exact.shape, np.inf)  # the references not returned rank behind
     np.put_along_axis(full, idx, est, axis=1)
@@ -225,7 +227,7 @@ def evaluate(protocol, runs, starts, query_codes, ref_codes, exact, rmse, vsearc
         rows.append(summarise(method, kind, scores, protocol, seeds))
         print(f"  {protocol} {method}: top10 {rows[-1]['top10']}", file=sys.stderr, flush=True)
         if not protocol.startswith("fig"):  # a large search: the same models through an index
-            args_ = (query_codes, ref_codes, exact, args.candidates)
+            args_ = (query_codes, ref_codes, exact, args.candidates, args.threads)
             scores = [{**index_scores(p, *args_), "test_rmse_pct": rmse.get(p)} for p in paths]
             name = f"{method} index (candidates {args.candidates})"
             rows.append(summarise(name, kind, scores, protocol, seeds))
@@ -256,7 +258,7 @@ def main() -> None:
     ap.add_argument("--large-refs", type=int, default=20000)
     ap.add_argument("--skip-large", action="store_true", help="only the fig_retrieval protocol")
     ap.add_argument(
-        "--candidates", type=int, default=400, help="index search: candidates ranked exactly"
+        "--candidates", type=int, default=200, help="index search: candidates ranked exactly"
     )
     ap.add_argument(
         "--out", default=None, help="TSV (default docs/results/retrieval_<dataset>.tsv)"

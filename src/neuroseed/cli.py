@@ -83,10 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--candidates",
         type=int,
-        default=400,
+        default=200,
         metavar="N",
         help="with --index on a k-mer model: references the sketch passes on to the exact "
-        "embedding distance (default 400; more: slower, closer to brute force)",
+        "embedding distance (default 200; more: slower, closer to brute force)",
     )
     s.add_argument("-o", "--output", help="output .tsv file (default: standard output)")
 
@@ -104,9 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument(
         "--sketch-dims",
         type=int,
-        default=128,
+        default=256,
         metavar="D",
-        help="principal components of the counts' sketch (default 128)",
+        help="principal components of the sketch (default 256)",
     )
 
     x = sub.add_parser(
@@ -193,7 +193,7 @@ def _search(args, trained) -> None:
     query_emb = embedding_search.embed(trained, query_seqs, args.batch_size)
     if args.index is not None:
         shortlist = max(args.k, args.rerank)
-        idx, est = ref_index.search(index, query_emb, shortlist, args.candidates)
+        idx, est = ref_index.search(index, query_emb, shortlist, args.candidates, args.threads)
         idx, est, exact = embedding_search.rerank_exact(
             idx, est, args.k, query_seqs, ref_seqs, args.rerank, args.threads
         )

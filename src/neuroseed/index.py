@@ -6,9 +6,10 @@ of columns wide, so there a sketch picks candidates and the exact distance order
 
 * columns holding counts (non-negative multiples of one step: a k-mer profile) are written as
   unary (thermometer) codes, whose squared euclidean distance *equals* their manhattan
-  distance, and projected on their ``sketch_dims`` principal components (fitted on a seeded
-  sample of the references): a matrix product per query instead of thousands of columns;
-* the other columns (a learned embedding, a length channel) enter with their exact distance;
+  distance; the other columns (a learned embedding, a length channel) likewise after rounding
+  to ``OTHER_LEVELS`` steps of their range (manhattan up to half a step per column);
+* those codes are projected on their ``sketch_dims`` principal components (fitted on a seeded
+  sample of the references): one matrix product per query instead of thousands of columns;
 * the ``candidates`` best by that sketch are ranked by the model's exact manhattan distance.
 
 ``recall`` against brute force is measured in ``benchmarks/retrieval.py`` and tested.
@@ -25,9 +26,11 @@ import numpy as np
 from neuroseed import NeuroseedError
 from neuroseed.io import atomic_path, damaged
 
-FORMAT = 1
+FORMAT = 2
 MAX_COUNT = 255  # counts are stored as uint8
 SKETCH_SAMPLE = 2000  # references the principal components are fitted on
+OTHER_LEVELS = 32  # steps a non-count column's range is rounded to in the sketch
+RERANK_BLOCK = 16  # queries whose candidates are ranked exactly at once
 
 
 @dataclass
@@ -44,6 +47,8 @@ class Index:
     length: int
     model_sha256: str
     levels: np.ndarray  # (c,) the largest count of each count column among the references
+    other_low: np.ndarray  # (o,) each other column's smallest value among the references
+    other_step: np.ndarray  # (o,) its rounding step in the sketch (0: a constant column)
     components: np.ndarray  # (sum(levels), d) float32 principal axes of the unary codes
     mean_projection: np.ndarray  # (d,) the sample mean's projection
     sketch: np.ndarray  # (n, d) float32 the references' projections
@@ -53,6 +58,7 @@ class Index:
         self.counts = np.ascontiguousarray(self.counts)
         self.other = np.ascontiguousarray(self.other)
         self.sketch = np.ascontiguousarray(self.sketch)
+        self.sketch_norms = (self.sketch.astype(np.float64) ** 2).sum(1).astype(np.float32)
         self.count_sums = self.counts.sum(1, dtype=np.int64)
         # narrow sums are 5x faster; a row's counts sum to about its length
         small = not len(self.count_sums) or self.count_sums.max() < 2**16
@@ -131,7 +137,7 @@ def build(
     scale: float,
     length: int,
     model_sha256: str,
-    sketch_dims: int = 128,
+    sketch_dims: int = 256,
     seed: int = 0,
 ) -> Index:
     """An index of the references' embeddings ``emb`` (rows in ``ids`` order)."""
@@ -140,19 +146,19 @@ def build(
     other_cols = np.setdiff1d(np.arange(emb.shape[1]), count_cols)
     counts = np.rint(emb[:, count_cols] / step).astype(np.uint8)
     levels = counts.max(0).astype(np.int64) if len(counts) else np.zeros(0, np.int64)
-    if count_cols.size and levels.sum():
-        codes = _unary(counts, levels)
-        components, mean_projection = _principal_axes(codes, sketch_dims, seed)
-        sketch = np.asarray(codes @ components) - mean_projection
-    else:
-        components = np.zeros((int(levels.sum()), 0), np.float32)
-        mean_projection = np.zeros(0, np.float32)
-        sketch = np.zeros((len(emb), 0), np.float32)
-    return Index(
+    other = np.ascontiguousarray(emb[:, other_cols])
+    low = other.min(0) if len(other) else np.zeros(other.shape[1], np.float32)
+    high = other.max(0) if len(other) else low
+    other_step = ((high - low) / OTHER_LEVELS).astype(np.float32)
+    sketched = bool(count_cols.size and levels.sum())  # wide k-mer embeddings only
+    width = int(levels.sum()) + OTHER_LEVELS * int((other_step > 0).sum())
+    components = np.zeros((width, 0), np.float32)
+    mean_projection = np.zeros(0, np.float32)
+    index = Index(
         ids=list(ids),
         sequences=list(sequences),
         counts=counts,
-        other=np.ascontiguousarray(emb[:, other_cols]),
+        other=other,
         count_cols=count_cols,
         other_cols=other_cols,
         step=step,
@@ -161,10 +167,45 @@ def build(
         length=int(length),
         model_sha256=model_sha256,
         levels=levels,
+        other_low=low.astype(np.float32),
+        other_step=other_step,
         components=components,
         mean_projection=mean_projection,
-        sketch=sketch.astype(np.float32),
+        sketch=np.zeros((len(emb), 0), np.float32),
     )
+    if sketched:
+        codes = _codes(index, counts, other)
+        index.components, index.mean_projection = _principal_axes(codes, sketch_dims, seed)
+        index.sketch = np.ascontiguousarray(np.asarray(codes @ index.components), np.float32)
+        index.sketch -= index.mean_projection
+        index.__post_init__()
+    return index
+
+
+def _codes(index: Index, counts: np.ndarray, other: np.ndarray):
+    """Sparse unary codes of counts and rounded other columns, weighted so that squared
+    euclidean distances between codes are manhattan distances between embeddings (other
+    columns rounded to their step; counts clipped at the references' largest)."""
+    from scipy import sparse
+
+    varying = index.other_step > 0
+    rounded = (other[:, varying] - index.other_low[varying]) / index.other_step[varying]
+    rounded = np.clip(np.rint(rounded), 0, OTHER_LEVELS).astype(np.int64)
+    n_other = int(varying.sum())
+    codes = sparse.hstack(
+        [
+            _unary(np.asarray(counts, np.int64), index.levels),
+            _unary(rounded, np.full(n_other, OTHER_LEVELS, np.int64)),
+        ],
+        format="csr",
+    )
+    weights = np.concatenate(
+        [
+            np.full(int(index.levels.sum()), np.sqrt(index.step)),
+            np.repeat(np.sqrt(index.other_step[varying]), OTHER_LEVELS),
+        ]
+    ).astype(np.float32)
+    return codes.multiply(weights[None, :]).tocsr()
 
 
 def _split(index: Index, query_emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,24 +215,30 @@ def _split(index: Index, query_emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def _exact(index: Index, q_counts, q_other, refs: np.ndarray) -> np.ndarray:
-    """The model's manhattan distance from one query to the references ``refs`` (indices).
-    On counts, |a - b| summed is |a| + |b| - 2 min(a, b) summed: min runs on uint8 (exact:
-    references hold at most ``MAX_COUNT``, so clipping the query there changes no minimum)."""
-    q_small = np.minimum(q_counts, MAX_COUNT).astype(np.uint8)
-    shared = np.minimum(index.counts[refs], q_small).sum(1, dtype=index.sum_dtype)
-    d = (index.count_sums[refs] + int(q_counts.sum()) - 2 * shared) * index.step
-    return d + np.abs(index.other[refs] - q_other).sum(1, dtype=np.float64)
+    """The model's manhattan distances ``(b, C)`` from queries ``(b, ...)`` to their
+    candidate references ``refs`` ``(b, C)``. On counts, |a - b| summed is |a| + |b| -
+    2 min(a, b) summed: min runs on uint8 (exact: references hold at most ``MAX_COUNT``, so
+    clipping the queries there changes no minimum)."""
+    q_small = np.minimum(q_counts, MAX_COUNT).astype(np.uint8)[:, None, :]
+    shared = np.minimum(index.counts[refs], q_small).sum(2, dtype=index.sum_dtype)
+    d = index.count_sums[refs] + q_counts.sum(1)[:, None] - 2 * shared.astype(np.int64)
+    d = d * index.step
+    return d + np.abs(index.other[refs] - q_other[:, None, :]).sum(2, dtype=np.float64)
 
 
 def search(
-    index: Index, query_emb: np.ndarray, k: int, candidates: int = 200, block: int = 256
+    index: Index,
+    query_emb: np.ndarray,
+    k: int,
+    candidates: int = 200,
+    workers: int = 1,
+    block: int = 128,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest references of each query: indices ``(q, k)`` and estimated edit
     distances (distance × scale × L), nearest first. Exact for every distance but manhattan
-    with count columns, where the ``candidates`` best by the sketch are ranked exactly."""
-    from scipy.spatial.distance import cdist
-
-    from neuroseed.geometry import pairwise
+    with count columns, where the ``candidates`` best by the sketch are ranked exactly.
+    Blocks of ``block`` queries run on ``workers`` threads (numpy releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
 
     if query_emb.shape[1] != index.dim:
         raise NeuroseedError(
@@ -200,43 +247,68 @@ def search(
         )
     n = len(index.ids)
     k = min(k, n)
-    approximate = index.sketch.shape[1] > 0
-    shortlist = min(max(k, candidates), n) if approximate else k
+    shortlist = min(max(k, candidates), n) if index.sketch.shape[1] else k
     q_counts, q_other = _split(index, query_emb)
     out_idx = np.empty((len(query_emb), k), np.int64)
     out_dist = np.empty((len(query_emb), k), np.float64)
     block = max(1, min(block, 2**24 // max(n, 1)))
-    for start in range(0, len(query_emb), block):
-        rows = slice(start, start + block)
-        if index.distance != "manhattan":
-            scores = pairwise(index.distance, q_other[rows], index.other)
-        else:
-            scores = cdist(q_other[rows], index.other, "cityblock") if index.other.size else 0.0
-            if approximate:
-                q_sketch = _unary(q_counts[rows], index.levels) @ index.components
-                q_sketch = np.asarray(q_sketch) - index.mean_projection
-                sq = (index.sketch**2).sum(1)[None, :] - 2.0 * (q_sketch @ index.sketch.T)
-                scores = scores + index.step * sq
-            elif index.counts.size:  # counts without a sketch: exact, directly
-                scores = scores + index.step * cdist(
-                    q_counts[rows].astype(np.float64), index.counts.astype(np.float64), "cityblock"
-                )
-            scores = np.broadcast_to(scores, (len(q_other[rows]), n))
-        part = np.argpartition(scores, shortlist - 1, axis=1)[:, :shortlist]
-        for r, cand in enumerate(part):
-            q = start + r
-            exact = (
-                _exact(index, q_counts[q], q_other[q], cand)
-                if approximate
-                else np.asarray(scores[r, cand], np.float64)
-            )
-            order = np.lexsort((cand, exact))[:k]  # ties: the earlier reference first
-            out_idx[q] = cand[order]
-            out_dist[q] = exact[order]
+
+    def one_block(start: int) -> None:
+        rows = np.arange(start, min(start + block, len(query_emb)))
+        idx, dist = _search_block(index, q_counts[rows], q_other[rows], k, shortlist)
+        out_idx[rows], out_dist[rows] = idx, dist
+
+    starts = range(0, len(query_emb), block)
+    if workers > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(one_block, starts))
+    else:
+        for start in starts:
+            one_block(start)
     return out_idx, out_dist * index.scale * index.length
 
 
-_ARRAYS = ("counts", "other", "count_cols", "other_cols", "levels", "components")
+def _search_block(index: Index, q_counts, q_other, k: int, shortlist: int):
+    """:func:`search` for one block of queries (unscaled distances)."""
+    from scipy.spatial.distance import cdist
+
+    from neuroseed.geometry import pairwise
+
+    n = len(index.ids)
+    approximate = index.sketch.shape[1] > 0
+    if index.distance != "manhattan":
+        scores = pairwise(index.distance, q_other, index.other)
+    elif approximate:  # squared distances of sketches, less the query's own norm
+        q_sketch = np.asarray(_codes(index, q_counts, q_other) @ index.components)
+        scores = index.sketch_norms[None, :] - 2.0 * (
+            (q_sketch - index.mean_projection) @ index.sketch.T
+        )
+    else:  # no count columns (or none varying): exact, directly
+        scores = np.zeros((len(q_other), n))
+        if index.other.size:
+            scores += cdist(q_other, index.other, "cityblock")
+        if index.counts.size:
+            counts = index.counts.astype(np.float64)
+            scores += index.step * cdist(q_counts.astype(np.float64), counts, "cityblock")
+    part = np.argpartition(scores, shortlist - 1, axis=1)[:, :shortlist]
+    out_idx = np.empty((len(part), k), np.int64)
+    out_dist = np.empty((len(part), k), np.float64)
+    for sub in range(0, len(part), RERANK_BLOCK):  # bounds the (b, C, columns) temporaries
+        rows = slice(sub, sub + RERANK_BLOCK)
+        cand = part[rows]
+        if approximate:
+            exact = _exact(index, q_counts[rows], q_other[rows], cand)
+        else:
+            exact = np.take_along_axis(scores[rows], cand, 1)
+        for r in range(len(cand)):  # ties: the earlier reference first
+            order = np.lexsort((cand[r], exact[r]))[:k]
+            out_idx[sub + r] = cand[r][order]
+            out_dist[sub + r] = exact[r][order]
+    return out_idx, out_dist
+
+
+_ARRAYS = ("counts", "other", "count_cols", "other_cols", "levels", "other_low", "other_step")
+_ARRAYS += ("components",)
 _ARRAYS += ("mean_projection", "sketch")
 
 
