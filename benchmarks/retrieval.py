@@ -112,8 +112,8 @@ def untrained_start(metrics: Path, width: int):
     from neuroseed.models import build_encoder, build_siamese, split_siamese
     from neuroseed.settings import TrainSettings
 
-    settings = TrainSettings(
-        **{
+    settings = TrainSettings.from_params(  # runs written before a field have no key for it
+        {
             k: v
             for k, v in json.loads(metrics.read_text()).items()
             if k in TrainSettings.__dataclass_fields__

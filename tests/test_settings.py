@@ -9,7 +9,13 @@ def test_per_distance_values_fall_back_to_the_default():
 
 def test_settings_from_config_resolve_every_encoder_setting():
     config = {
-        "training": {"embedding_dim": 16, "batch_size": 8, "partners": 2, "patience": 3},
+        "training": {
+            "embedding_dim": 16,
+            "batch_size": 8,
+            "partners": 2,
+            "patience": 3,
+            "pool": {"size": 0, "near": 0.5},  # near partners need a pool: off here
+        },
         "encoders": {
             "cnn": {
                 "epochs": {"default": 10, "hyperbolic": 4},
@@ -26,3 +32,15 @@ def test_settings_from_config_resolve_every_encoder_setting():
     assert settings_from_config(config, "cnn", "euclidean", 0)["hparams"] == {"kernel_size": 5}
     kmer = settings_from_config(config, "kmer", "cosine", 0)
     assert kmer["hparams"] == {"k": 4} and kmer["epochs"] is None  # fitted in closed form
+
+
+def test_params_leave_out_near_partners_while_off():
+    """Runs from before training.pool.near keep their params (no rerun), and read back."""
+    from neuroseed.settings import TrainSettings, defaults
+
+    off = defaults("kmer_net", "manhattan")
+    assert off.near_partners == 0.0 and "near_partners" not in off.as_params()
+    assert TrainSettings.from_params(off.as_params()) == off
+    on = defaults("kmer_net", "manhattan", near_partners=0.3)
+    assert on.as_params()["near_partners"] == 0.3
+    assert TrainSettings.from_params(on.as_params()) == on

@@ -15,9 +15,9 @@ One module per concern, in the order the workflow uses them:
 - models: ``geometry`` (embedding distances), ``models`` (Keras encoders), ``training``
   (pair sampling, fitting, evaluation), ``hparam_search`` (random search), ``model_file`` (the
   trained-model file and its identity), ``runtime`` (backend set-up, embedding)
-- use and figures: ``embedding_search`` (embed and search new sequences), ``cli`` (the
-  ``neuroseed`` command), ``retrieval`` and ``clustering`` (evaluations), ``metrics``,
-  ``plots``, ``published`` (reference numbers)
+- use and figures: ``embedding_search`` (embed and search new sequences), ``index`` (references
+  embedded once, searched fast), ``cli`` (the ``neuroseed`` command), ``retrieval`` and
+  ``clustering`` (evaluations), ``metrics``, ``plots``, ``published`` (reference numbers)
 """
 
 __version__ = "0.1.0"

@@ -272,6 +272,7 @@ def _search_block(index: Index, q_counts, q_other, k: int, shortlist: int):
     """:func:`search` for one block of queries (unscaled distances)."""
     from scipy.spatial.distance import cdist
 
+    # here, not above: geometry loads Keras (and TensorFlow), which a caller configures first
     from neuroseed.geometry import pairwise
 
     n = len(index.ids)

@@ -7,10 +7,10 @@ comes from the config, whose defaults are the schema's (:func:`defaults` for lib
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from neuroseed.config import with_defaults
+from neuroseed.config import canonical, with_defaults
 from neuroseed.registry import TRAINED
 
 
@@ -31,9 +31,21 @@ class TrainSettings:
     weight_decay: float | None
     clipnorm: float | None
     hparams: dict[str, Any]
-    # share of pool-training partners drawn among near relatives (training.pool.near); the one
-    # field with a default: set only when on, so runs from before it keep their settings
-    near_partners: float = 0.0
+    # share of pool-training partners drawn among near relatives (training.pool.near)
+    near_partners: float
+
+    def as_params(self) -> dict[str, Any]:
+        """The settings as a rule's params: ``near_partners`` only when on, so that runs
+        from before it existed keep their params and are not rerun (:meth:`from_params`)."""
+        fields = asdict(self)
+        if not fields["near_partners"]:
+            del fields["near_partners"]
+        return canonical(fields)
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> TrainSettings:
+        """The settings back from :meth:`as_params`."""
+        return cls(**{"near_partners": 0.0, **params})
 
 
 def for_distance(value, distance: str):
@@ -45,9 +57,9 @@ def settings_from_config(config: dict, encoder: str, distance: str, seed: int) -
     """The fields of one run's :class:`TrainSettings`, from the validated workflow config."""
     hparams = {k: for_distance(v, distance) for k, v in config["encoders"][encoder].items()}
     t = config["training"]
-    near = t["pool"]["near"] if t["pool"]["size"] and encoder in TRAINED else 0
+    near = t["pool"]["near"] if t["pool"]["size"] and encoder in TRAINED else 0.0
     return {
-        **({"near_partners": near} if near else {}),
+        "near_partners": float(near),
         "model": encoder,
         "distance": distance,
         "seed": seed,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from neuroseed import NeuroseedError, __version__, registry
+from neuroseed import index as ref_index
 from neuroseed.artifacts import load_dataset
 from neuroseed.io import atomic_path, read_fasta, write_json
 from neuroseed.metrics import rmse_percent, upper_triangle
@@ -119,8 +120,6 @@ def kmer_counts(codes: np.ndarray, k: int) -> np.ndarray:
 def kmer_neighbours(codes: np.ndarray, n_neighbours: int) -> np.ndarray:
     """Each row's ``n_neighbours`` nearest other rows by k-mer profile (manhattan), through
     the reference index (:mod:`neuroseed.index`)."""
-    from neuroseed import index as ref_index
-
     counts = kmer_counts(codes, NEAR_K)
     n = len(counts)
     want = min(n_neighbours + 1, n)
