@@ -112,12 +112,10 @@ def untrained_start(metrics: Path, width: int):
     from neuroseed.models import build_encoder, build_siamese, split_siamese
     from neuroseed.settings import TrainSettings
 
-    settings = TrainSettings.from_params(  # runs written before a field have no key for it
-        {
-            k: v
-            for k, v in json.loads(metrics.read_text()).items()
-            if k in TrainSettings.__dataclass_fields__
-        }
+    fields = json.loads(metrics.read_text())
+    fields.setdefault("near_partners", 0.0)  # runs from before training.pool.near
+    settings = TrainSettings(
+        **{k: v for k, v in fields.items() if k in TrainSettings.__dataclass_fields__}
     )
     import keras
 

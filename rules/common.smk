@@ -2,12 +2,7 @@ import re
 
 from neuroseed import registry, sources
 from neuroseed.config import canonical
-from neuroseed.settings import (
-    TrainSettings,
-    search_settings,
-    search_space,
-    settings_from_config,
-)
+from neuroseed.settings import search_settings, search_space, settings_from_config
 from neuroseed.workflow import gpu_request, prefer_checkout
 
 # Job scripts import this checkout's library, as the Snakefile does.
@@ -193,7 +188,7 @@ def train_settings(wildcards):
     )
     if hasattr(wildcards, "dim"):  # a run of the embedding-dimension sweep
         settings["embedding_dim"] = int(wildcards.dim)
-    return TrainSettings(**settings).as_params()
+    return canonical(settings)
 
 
 def embedding_dim_runs():
@@ -210,8 +205,7 @@ def embedding_dim_runs():
 
 
 def hparam_settings(wildcards):
-    settings = search_settings(config, wildcards.encoder, wildcards.distance)
-    return TrainSettings(**settings).as_params()
+    return canonical(search_settings(config, wildcards.encoder, wildcards.distance))
 
 
 def hparam_space(wildcards):

@@ -8,7 +8,7 @@ def main(smk):
     from neuroseed.settings import TrainSettings
 
     run_stage(
-        TrainSettings.from_params(smk.params.settings),
+        TrainSettings(**smk.params.settings),
         smk.params.space,
         smk.params.trials,
         smk.input.encoded,

@@ -8,7 +8,7 @@ def main(smk):
     from neuroseed.training import run_stage
 
     run_stage(
-        TrainSettings.from_params(smk.params.settings),
+        TrainSettings(**smk.params.settings),
         smk.input.encoded,
         smk.input.distances,
         smk.input.split,

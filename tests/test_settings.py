@@ -34,13 +34,13 @@ def test_settings_from_config_resolve_every_encoder_setting():
     assert kmer["hparams"] == {"k": 4} and kmer["epochs"] is None  # fitted in closed form
 
 
-def test_params_leave_out_near_partners_while_off():
-    """Runs from before training.pool.near keep their params (no rerun), and read back."""
-    from neuroseed.settings import TrainSettings, defaults
 
-    off = defaults("kmer_net", "manhattan")
-    assert off.near_partners == 0.0 and "near_partners" not in off.as_params()
-    assert TrainSettings.from_params(off.as_params()) == off
-    on = defaults("kmer_net", "manhattan", near_partners=0.3)
-    assert on.as_params()["near_partners"] == 0.3
-    assert TrainSettings.from_params(on.as_params()) == on
+def test_near_partners_only_with_a_pool_and_a_trained_encoder():
+    from neuroseed.config import with_defaults
+    from neuroseed.settings import settings_from_config
+
+    config = with_defaults({"training": {"pool": {"size": 100, "near": 0.3}}})
+    assert settings_from_config(config, "kmer_net", "manhattan", 0)["near_partners"] == 0.3
+    assert settings_from_config(config, "kmer", "manhattan", 0)["near_partners"] == 0.0
+    config = with_defaults({"training": {"pool": {"size": 0, "near": 0.3}}})
+    assert settings_from_config(config, "kmer_net", "manhattan", 0)["near_partners"] == 0.0

@@ -7,10 +7,10 @@ comes from the config, whose defaults are the schema's (:func:`defaults` for lib
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from neuroseed.config import canonical, with_defaults
+from neuroseed.config import with_defaults
 from neuroseed.registry import TRAINED
 
 
@@ -33,19 +33,6 @@ class TrainSettings:
     hparams: dict[str, Any]
     # share of pool-training partners drawn among near relatives (training.pool.near)
     near_partners: float
-
-    def as_params(self) -> dict[str, Any]:
-        """The settings as a rule's params: ``near_partners`` only when on, so that runs
-        from before it existed keep their params and are not rerun (:meth:`from_params`)."""
-        fields = asdict(self)
-        if not fields["near_partners"]:
-            del fields["near_partners"]
-        return canonical(fields)
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any]) -> TrainSettings:
-        """The settings back from :meth:`as_params`."""
-        return cls(**{"near_partners": 0.0, **params})
 
 
 def for_distance(value, distance: str):
