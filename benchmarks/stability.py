@@ -35,11 +35,12 @@ def run_one(job: dict) -> dict:
     import yaml
 
     from neuroseed.artifacts import load_dataset
+    from neuroseed.config import with_defaults
     from neuroseed.runtime import configure_backend
     from neuroseed.settings import TrainSettings, settings_from_config
     from neuroseed.training import train
 
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config = with_defaults(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()))
     configure_backend(job["threads"], job["seed"])
     base = ROOT / "results" / job["dataset"]
     data = load_dataset(

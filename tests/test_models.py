@@ -222,9 +222,11 @@ def test_mlp_defaults_do_not_blow_up(distance):
 
     import yaml
 
+    from neuroseed.config import with_defaults
     from neuroseed.settings import settings_from_config
 
-    config = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
+    raw = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
+    config = with_defaults(raw)  # the workflow's config as validated, defaults filled in
     codes, d, _, length = toy_data(n=60, length=200, seed=1)
     parts = {"train": np.arange(0, 40), "val": np.arange(40, 50), "test": np.arange(50, 60)}
     fields = {**settings_from_config(config, "mlp", distance, 0), "epochs": 5}
