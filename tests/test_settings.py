@@ -34,7 +34,6 @@ def test_settings_from_config_resolve_every_encoder_setting():
     assert kmer["hparams"] == {"k": 4} and kmer["epochs"] is None  # fitted in closed form
 
 
-
 def test_near_partners_only_with_a_pool_and_a_trained_encoder():
     from neuroseed.config import with_defaults
     from neuroseed.settings import settings_from_config

@@ -18,7 +18,7 @@ of columns wide, so there a sketch picks candidates and the exact distance order
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +143,8 @@ def build(
     """An index of the references' embeddings ``emb`` (rows in ``ids`` order)."""
     emb = np.asarray(emb, np.float32)
     count_cols, step = count_columns(emb, distance)
+    if not (np.rint(emb[:, count_cols] / step) > 0).any():  # no counts to sketch: all exact
+        count_cols = count_cols[:0]
     other_cols = np.setdiff1d(np.arange(emb.shape[1]), count_cols)
     counts = np.rint(emb[:, count_cols] / step).astype(np.uint8)
     levels = counts.max(0).astype(np.int64) if len(counts) else np.zeros(0, np.int64)
@@ -150,10 +152,6 @@ def build(
     low = other.min(0) if len(other) else np.zeros(other.shape[1], np.float32)
     high = other.max(0) if len(other) else low
     other_step = ((high - low) / OTHER_LEVELS).astype(np.float32)
-    sketched = bool(count_cols.size and levels.sum())  # wide k-mer embeddings only
-    width = int(levels.sum()) + OTHER_LEVELS * int((other_step > 0).sum())
-    components = np.zeros((width, 0), np.float32)
-    mean_projection = np.zeros(0, np.float32)
     index = Index(
         ids=list(ids),
         sequences=list(sequences),
@@ -169,17 +167,16 @@ def build(
         levels=levels,
         other_low=low.astype(np.float32),
         other_step=other_step,
-        components=components,
-        mean_projection=mean_projection,
+        components=np.zeros((0, 0), np.float32),
+        mean_projection=np.zeros(0, np.float32),
         sketch=np.zeros((len(emb), 0), np.float32),
     )
-    if sketched:
-        codes = _codes(index, counts, other)
-        index.components, index.mean_projection = _principal_axes(codes, sketch_dims, seed)
-        index.sketch = np.ascontiguousarray(np.asarray(codes @ index.components), np.float32)
-        index.sketch -= index.mean_projection
-        index.__post_init__()
-    return index
+    if not count_cols.size:  # no k-mer counts: searched exactly
+        return index
+    codes = _codes(index, counts, other)  # wide k-mer embeddings: sketched
+    components, mean_projection = _principal_axes(codes, sketch_dims, seed)
+    sketch = np.asarray(codes @ components) - mean_projection
+    return replace(index, components=components, mean_projection=mean_projection, sketch=sketch)
 
 
 def _codes(index: Index, counts: np.ndarray, other: np.ndarray):
@@ -284,13 +281,10 @@ def _search_block(index: Index, q_counts, q_other, k: int, shortlist: int):
         scores = index.sketch_norms[None, :] - 2.0 * (
             (q_sketch - index.mean_projection) @ index.sketch.T
         )
-    else:  # no count columns (or none varying): exact, directly
+    elif index.other.size:  # no count columns: exact, directly
+        scores = cdist(q_other, index.other, "cityblock")
+    else:  # no columns at all
         scores = np.zeros((len(q_other), n))
-        if index.other.size:
-            scores += cdist(q_other, index.other, "cityblock")
-        if index.counts.size:
-            counts = index.counts.astype(np.float64)
-            scores += index.step * cdist(q_counts.astype(np.float64), counts, "cityblock")
     part = np.argpartition(scores, shortlist - 1, axis=1)[:, :shortlist]
     out_idx = np.empty((len(part), k), np.int64)
     out_dist = np.empty((len(part), k), np.float64)

@@ -99,28 +99,11 @@ NEAR_NEIGHBOURS = 16  # the near relatives a sequence's near partners are drawn 
 NEAR_K = 5  # k of the profile that finds them
 
 
-def kmer_counts(codes: np.ndarray, k: int) -> np.ndarray:
-    """``(n, 4**k)`` counts of the k-mers of integer codes (k-mers with a non-ACGT code or
-    padding are not counted)."""
-    n, width = codes.shape
-    out = np.zeros((n, 4**k), np.float32)
-    if width < k:
-        return out
-    place = 4 ** np.arange(k - 1, -1, -1)
-    for start in range(0, n, 1000):  # blocks of rows bound the memory
-        windows = np.lib.stride_tricks.sliding_window_view(codes[start : start + 1000], k, axis=1)
-        valid = ((windows >= 0) & (windows < 4)).all(-1)
-        index = (windows.astype(np.int64) * place).sum(-1)
-        flat = (np.arange(len(index))[:, None] * 4**k + index)[valid]
-        block = np.bincount(flat, minlength=len(index) * 4**k)
-        out[start : start + len(index)] = block.reshape(len(index), 4**k)
-    return out
-
-
 def kmer_neighbours(codes: np.ndarray, n_neighbours: int) -> np.ndarray:
-    """Each row's ``n_neighbours`` nearest other rows by k-mer profile (manhattan), through
-    the reference index (:mod:`neuroseed.index`)."""
-    counts = kmer_counts(codes, NEAR_K)
+    """Each row's ``n_neighbours`` nearest other rows by k-mer profile (manhattan: the closed-
+    form ``kmer`` encoder), through the reference index (:mod:`neuroseed.index`)."""
+    profile = build_encoder("kmer", codes.shape[1], 1, "manhattan", {"k": NEAR_K})
+    counts = embed(profile, codes)
     n = len(counts)
     want = min(n_neighbours + 1, n)
     index = ref_index.build(counts, [""] * n, [""] * n, "manhattan", 1.0, 1, "")
