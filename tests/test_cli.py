@@ -288,7 +288,9 @@ def test_a_normaliser_that_is_not_a_length_is_refused(trained, tmp_path, capsys,
     assert f"--length: the normaliser L must be a positive length, not {length}" in line
 
 
-@pytest.mark.parametrize("args", [["-k", "0"], ["--rerank", "-1"], ["--candidates", "0"]])
+@pytest.mark.parametrize(
+    "args", [["-k", "0"], ["--rerank", "-1"], ["--candidates", "0"], ["--probe", "0"]]
+)
 def test_search_counts_must_be_sensible(trained, tmp_path, capsys, args):
     model = _model_copy(trained, tmp_path)
     (tmp_path / "metrics.json").write_text('{"padded_length": 60}')
@@ -296,7 +298,7 @@ def test_search_counts_must_be_sensible(trained, tmp_path, capsys, args):
     fasta.write_text(">a\nACGTACGT\n")
     argv = ["search", str(model), "--refs", str(fasta), "--query", str(fasta)]
     line = _one_line_error(capsys, [*argv, "-o", str(tmp_path / "h.tsv"), *args])
-    assert "-k and --candidates must be at least 1 and --rerank at least 0" in line
+    assert "-k, --candidates and --probe must be at least 1 and --rerank at least 0" in line
 
 
 def _identity(model, **changes):

@@ -53,22 +53,73 @@ def test_with_every_candidate_the_index_is_brute_force(distance):
     np.testing.assert_allclose(est, np.sort(truth, axis=1)[:, :5], rtol=1e-5)
 
 
-def test_the_sketch_keeps_the_nearest_with_few_candidates():
-    rng = np.random.default_rng(3)
-    centres = embeddings(40, rng)
-    # 40 families of 30 close relatives: the neighbours that matter are near each other
-    emb = np.repeat(centres, 30, axis=0)
+def families(seed=3):
+    """40 families of 30 close relatives (the neighbours that matter are near each other):
+    references, queries (every tenth) and each query's true 10 nearest."""
+    rng = np.random.default_rng(seed)
+    emb = np.repeat(embeddings(40, rng), 30, axis=0)
     emb[:, :300] += 0.25 * rng.poisson(0.2, size=(len(emb), 300))
     emb[:, 300:] += rng.normal(size=(len(emb), 16)).astype(np.float32) * 0.05
     is_query = np.arange(len(emb)) % 10 == 0
-    index, queries = build(emb[~is_query]), emb[is_query]
-    idx, _ = ix.search(index, queries, 10, candidates=60)
-    truth = np.argsort(cdist(queries, emb[~is_query], "cityblock"), axis=1)[:, :10]
-    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx, truth, strict=True)])
-    assert recall >= 0.95
+    truth = np.argsort(cdist(emb[is_query], emb[~is_query], "cityblock"), axis=1)[:, :10]
+    return emb[~is_query], emb[is_query], truth
 
 
-def test_an_index_survives_its_file(tmp_path):
+def recall(idx, truth):
+    return np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx, truth, strict=True)])
+
+
+def test_the_sketch_keeps_the_nearest_with_few_candidates():
+    refs, queries, truth = families()
+    index = build(refs)
+    assert len(index.centroids) == 1  # few references: one list, every sketch scored
+    assert recall(ix.search(index, queries, 10, candidates=60)[0], truth) >= 0.95
+
+
+def test_lists_score_only_the_probed_references_and_miss_little(monkeypatch):
+    monkeypatch.setattr(ix, "LISTED", 100)
+    refs, queries, truth = families()
+    index = build(refs)
+    lists = len(index.centroids)
+    assert lists == round(2 * np.sqrt(len(refs))) and sorted(index.order) == list(range(len(refs)))
+    q_sketch = ix._sketch(index, *ix._split(index, queries))
+    scores, rows = ix._probe(index, q_sketch, 60, 8)
+    assert scores.shape[1] < len(refs) / 2  # a fraction of the references scored
+    for q in range(len(queries)):  # each score is its row's sketch distance
+        seen = np.isfinite(scores[q])
+        expect = ((index.sketch[rows[q, seen]] - q_sketch[q]) ** 2).sum(1) - (
+            q_sketch[q] ** 2
+        ).sum()
+        np.testing.assert_allclose(scores[q, seen], expect, rtol=1e-4, atol=1e-3)
+    assert recall(ix.search(index, queries, 10, candidates=60, probe=8)[0], truth) >= 0.95
+    # every list and every candidate: brute force, references numbered as given
+    idx, _ = ix.search(index, queries, 10, candidates=len(refs), probe=lists)
+    np.testing.assert_array_equal(idx, truth)
+
+
+def test_exact_ranking_counts_repeated_kmers_exactly():
+    rng = np.random.default_rng(5)
+    emb = embeddings(200, rng)
+    emb[:, :300] = rng.poisson(rng.uniform(0, 6, size=300), size=(200, 300)) * 0.25  # to ~20
+    index, queries = build(emb[:150]), emb[150:]
+    idx, est = ix.search(index, queries, 150, candidates=150)
+    truth = cdist(queries, emb[:150], "cityblock") * 2.0 * 10
+    np.testing.assert_allclose(est, np.take_along_axis(truth, idx, 1), rtol=1e-5)
+
+
+def test_popcount_without_numpy_bitwise_count(monkeypatch):
+    words = np.random.default_rng(6).integers(0, 2**63, size=(7, 5), dtype=np.uint64)
+    native = ix._popcount(words, np.int64)
+    monkeypatch.delattr(np, "bitwise_count", raising=False)
+    np.testing.assert_array_equal(ix._popcount(words, np.int64), native)
+    bits = np.unpackbits(words.view(np.uint8), axis=1).reshape(7, 5, 64).sum((1, 2))
+    np.testing.assert_array_equal(native, bits)
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_an_index_survives_its_file(tmp_path, monkeypatch, listed):
+    if listed:
+        monkeypatch.setattr(ix, "LISTED", 50)
     emb = embeddings(120, np.random.default_rng(4))
     index = build(emb[:100])
     ix.save(index, tmp_path / "refs.npz")

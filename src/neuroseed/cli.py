@@ -88,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
         help="with --index on a k-mer model: references the sketch passes on to the exact "
         "embedding distance (default 200; more: slower, closer to brute force)",
     )
+    s.add_argument(
+        "--probe",
+        type=int,
+        default=32,
+        metavar="N",
+        help="with --index on a k-mer model of 5,000+ references: lists of references (of "
+        "2*sqrt(n)) whose sketches are scored, nearest first (default 32; more: slower, "
+        "closer to brute force)",
+    )
     s.add_argument("-o", "--output", help="output .tsv file (default: standard output)")
 
     i = sub.add_parser(
@@ -174,8 +183,10 @@ def _embed(args, trained) -> None:
 
 
 def _search(args, trained) -> None:
-    if args.k < 1 or args.rerank < 0 or args.candidates < 1:
-        raise NeuroseedError("-k and --candidates must be at least 1 and --rerank at least 0")
+    if args.k < 1 or args.rerank < 0 or args.candidates < 1 or args.probe < 1:
+        raise NeuroseedError(
+            "-k, --candidates and --probe must be at least 1 and --rerank at least 0"
+        )
     if args.index is not None:
         index = ref_index.load(args.index)
         if index.model_sha256 != ref_index.file_sha256(args.model_path):
@@ -193,7 +204,9 @@ def _search(args, trained) -> None:
     query_emb = embedding_search.embed(trained, query_seqs, args.batch_size)
     if args.index is not None:
         shortlist = max(args.k, args.rerank)
-        idx, est = ref_index.search(index, query_emb, shortlist, args.candidates, args.threads)
+        idx, est = ref_index.search(
+            index, query_emb, shortlist, args.candidates, args.threads, probe=args.probe
+        )
         idx, est, exact = embedding_search.rerank_exact(
             idx, est, args.k, query_seqs, ref_seqs, args.rerank, args.threads
         )
@@ -244,12 +257,14 @@ def _index(args, trained) -> None:
     with _writing(args.output):
         ref_index.save(index, args.output)
     logging.info(
-        "%d references indexed in %.1f s (%d dimensions, %d counted, sketch of %d) -> %s",
+        "%d references indexed in %.1f s (%d dimensions, %d counted, sketch of %d in %d "
+        "lists) -> %s",
         len(refs),
         time.perf_counter() - start,
         index.dim,
         len(index.count_cols),
         index.sketch.shape[1],
+        len(index.centroids),
         args.output,
     )
 

@@ -10,7 +10,13 @@ of columns wide, so there a sketch picks candidates and the exact distance order
   to ``OTHER_LEVELS`` steps of their range (manhattan up to half a step per column);
 * those codes are projected on their ``sketch_dims`` principal components (fitted on a seeded
   sample of the references): one matrix product per query instead of thousands of columns;
-* the ``candidates`` best by that sketch are ranked by the model's exact manhattan distance.
+* the references are grouped into lists by k-means on their sketches (an inverted file), and
+  a query scores only the references of the ``probe`` lists whose centroids are nearest;
+* the ``candidates`` best by that sketch are ranked by the model's exact manhattan distance,
+  the counts' share as popcounts of bit planes (see :func:`_exact`).
+
+A query's sketch is a sum of table rows (one per non-zero value: the projection of its whole
+unary code), so queries never build codes.
 
 ``recall`` against brute force is measured in ``benchmarks/retrieval.py`` and tested.
 """
@@ -26,11 +32,18 @@ import numpy as np
 from neuroseed import NeuroseedError
 from neuroseed.io import atomic_path, damaged
 
-FORMAT = 2
+FORMAT = 3
 MAX_COUNT = 255  # counts are stored as uint8
 SKETCH_SAMPLE = 2000  # references the principal components are fitted on
 OTHER_LEVELS = 32  # steps a non-count column's range is rounded to in the sketch
-RERANK_BLOCK = 16  # queries whose candidates are ranked exactly at once
+RERANK_BLOCK = 32  # queries whose candidates are ranked exactly at once
+PLANES = 3  # bit planes "count > t" (t < PLANES) kept per reference; higher counts are rare
+SKETCH_BLOCK = 4096  # references sketched at once while building (bounds the temporaries)
+LISTED = 5000  # from this many references on, sketches are grouped into 2·sqrt(n) lists
+KMEANS_ROUNDS = 10
+KMEANS_SAMPLE = 64  # references per list the centroids are fitted on
+# set bits of every byte: popcount where numpy (< 2.0) has no bitwise_count
+_BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(1)
 
 
 @dataclass
@@ -52,6 +65,10 @@ class Index:
     components: np.ndarray  # (sum(levels), d) float32 principal axes of the unary codes
     mean_projection: np.ndarray  # (d,) the sample mean's projection
     sketch: np.ndarray  # (n, d) float32 the references' projections
+    # rows (of counts, other, sketch) are stored list by list: row i is reference order[i]
+    order: np.ndarray  # (n,) int64
+    list_starts: np.ndarray  # (lists + 1,) int64: list j holds rows list_starts[j:j + 2]
+    centroids: np.ndarray  # (lists, d) float32
 
     def __post_init__(self) -> None:
         # row gathers per query: rows must be contiguous (a column slice is not, and is 50x slower)
@@ -60,9 +77,12 @@ class Index:
         self.sketch = np.ascontiguousarray(self.sketch)
         self.sketch_norms = (self.sketch.astype(np.float64) ** 2).sum(1).astype(np.float32)
         self.count_sums = self.counts.sum(1, dtype=np.int64)
-        # narrow sums are 5x faster; a row's counts sum to about its length
-        small = not len(self.count_sums) or self.count_sums.max() < 2**16
-        self.sum_dtype = np.uint16 if small else np.int64
+        self.planes = _bit_planes(self.counts)
+        # narrow sums are several times faster
+        self.plane_sum_dtype = np.uint16 if self.planes.shape[1] * 64 < 2**16 else np.int64
+        tables = _sketch_table(self)
+        self.value_levels, self.value_offsets, self.sketch_first, self.sketch_more = tables
+        self.centroid_norms = (self.centroids.astype(np.float64) ** 2).sum(1).astype(np.float32)
 
     @property
     def dim(self) -> int:
@@ -96,6 +116,22 @@ def count_columns(emb: np.ndarray, distance: str) -> tuple[np.ndarray, float]:
     return cols, step
 
 
+def _bit_planes(counts: np.ndarray) -> np.ndarray:
+    """``(n, PLANES * words)`` uint64: bit j of plane t is set where count j exceeds t."""
+    n, c = counts.shape
+    planes = np.zeros((n, PLANES, -(-c // 64) * 8), np.uint8)
+    for t in range(PLANES):
+        planes[:, t, : -(-c // 8)] = np.packbits(counts > t, axis=1, bitorder="little")
+    return planes.reshape(n, -1).view(np.uint64)
+
+
+def _popcount(words: np.ndarray, dtype) -> np.ndarray:
+    """Set bits of ``words`` summed over the last axis."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words).sum(-1, dtype=dtype)
+    return _BYTE_BITS[words.view(np.uint8)].sum(-1, dtype=dtype)
+
+
 def _unary(counts: np.ndarray, levels: np.ndarray):
     """Sparse unary codes: column ``offset[j] + t`` is 1 where count j > t (t < levels[j]).
     Squared euclidean distances between codes equal manhattan distances between counts
@@ -114,12 +150,13 @@ def _unary(counts: np.ndarray, levels: np.ndarray):
     return sparse.csr_matrix((data, (row_idx, starts + within)), shape=shape)
 
 
-def _principal_axes(codes, dims: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``dims`` leading principal axes of a sample of unary codes (through the sample's
-    Gram matrix: the sample is far narrower than the codes are wide)."""
-    n = codes.shape[0]
+def _principal_axes(index: Index, counts, other, dims: int, seed: int):
+    """The ``dims`` leading principal axes of a sample of the references' unary codes
+    (through the sample's Gram matrix: the sample is far narrower than the codes are wide),
+    and the sample mean's projection."""
+    n = len(counts)
     pick = np.sort(np.random.default_rng(seed).choice(n, min(n, SKETCH_SAMPLE), replace=False))
-    x = codes[pick].toarray().astype(np.float64)
+    x = _codes(index, _values(index, counts[pick], other[pick])).toarray().astype(np.float64)
     mean = x.mean(0)
     x -= mean
     values, vectors = np.linalg.eigh(x @ x.T)
@@ -170,39 +207,119 @@ def build(
         components=np.zeros((0, 0), np.float32),
         mean_projection=np.zeros(0, np.float32),
         sketch=np.zeros((len(emb), 0), np.float32),
+        order=np.arange(len(emb)),
+        list_starts=np.array([0, len(emb)]),
+        centroids=np.zeros((1, 0), np.float32),
     )
     if not count_cols.size:  # no k-mer counts: searched exactly
         return index
-    codes = _codes(index, counts, other)  # wide k-mer embeddings: sketched
-    components, mean_projection = _principal_axes(codes, sketch_dims, seed)
-    sketch = np.asarray(codes @ components) - mean_projection
-    return replace(index, components=components, mean_projection=mean_projection, sketch=sketch)
+    # wide k-mer embeddings: sketched
+    components, mean_projection = _principal_axes(index, counts, other, sketch_dims, seed)
+    index = replace(index, components=components, mean_projection=mean_projection)
+    blocks = range(0, len(emb), SKETCH_BLOCK)
+    sketch = [
+        _sketch(index, counts[i : i + SKETCH_BLOCK], other[i : i + SKETCH_BLOCK]) for i in blocks
+    ]
+    sketch = np.vstack(sketch)
+    lists = round(2 * np.sqrt(len(emb))) if len(emb) >= LISTED else 1
+    centroids, assigned = _kmeans(sketch, lists, seed)
+    order = np.argsort(assigned, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(np.bincount(assigned, minlength=lists))])
+    return replace(
+        index,
+        counts=counts[order],
+        other=other[order],
+        sketch=sketch[order],
+        order=order,
+        list_starts=starts,
+        centroids=centroids,
+    )
 
 
-def _codes(index: Index, counts: np.ndarray, other: np.ndarray):
-    """Sparse unary codes of counts and rounded other columns, weighted so that squared
-    euclidean distances between codes are manhattan distances between embeddings (other
-    columns rounded to their step; counts clipped at the references' largest)."""
-    from scipy import sparse
+def _kmeans(x: np.ndarray, lists: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Centroids ``(lists, d)`` fitted by Lloyd's rounds on a seeded sample of ``x``, and
+    every row's nearest centroid."""
+    rng = np.random.default_rng(seed)
+    sample = x[np.sort(rng.choice(len(x), min(len(x), KMEANS_SAMPLE * lists), replace=False))]
+    centroids = sample[np.sort(rng.choice(len(sample), lists, replace=False))].copy()
 
+    def nearest(rows: np.ndarray) -> np.ndarray:
+        out = [
+            np.argmin((centroids**2).sum(1) - 2 * rows[i : i + SKETCH_BLOCK] @ centroids.T, 1)
+            for i in range(0, len(rows), SKETCH_BLOCK)
+        ]
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+    for _ in range(KMEANS_ROUNDS if lists > 1 else 0):
+        assigned = nearest(sample)
+        sums = np.zeros_like(centroids, dtype=np.float64)
+        np.add.at(sums, assigned, sample)
+        sizes = np.bincount(assigned, minlength=lists)
+        filled = sizes > 0  # an empty list keeps its centroid
+        centroids[filled] = (sums[filled] / sizes[filled, None]).astype(np.float32)
+    return centroids, nearest(x)
+
+
+def _values(index: Index, counts: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``(b, c + o')`` uint8: counts clipped at the references' largest, then the varying
+    other columns rounded to ``OTHER_LEVELS`` steps of their range: the unary codes' values."""
     varying = index.other_step > 0
     rounded = (other[:, varying] - index.other_low[varying]) / index.other_step[varying]
-    rounded = np.clip(np.rint(rounded), 0, OTHER_LEVELS).astype(np.int64)
-    n_other = int(varying.sum())
-    codes = sparse.hstack(
-        [
-            _unary(np.asarray(counts, np.int64), index.levels),
-            _unary(rounded, np.full(n_other, OTHER_LEVELS, np.int64)),
-        ],
-        format="csr",
-    )
+    rounded = np.clip(np.rint(rounded), 0, OTHER_LEVELS)
+    clipped = np.minimum(counts, index.levels[None, :])
+    return np.hstack([clipped, rounded]).astype(np.uint8)
+
+
+def _code_weights(index: Index) -> np.ndarray:
+    """Per unary value column: the root of its step, so that squared euclidean distances
+    between codes are manhattan distances between embeddings."""
+    varying = index.other_step > 0
     weights = np.concatenate(
-        [
-            np.full(int(index.levels.sum()), np.sqrt(index.step)),
-            np.repeat(np.sqrt(index.other_step[varying]), OTHER_LEVELS),
-        ]
-    ).astype(np.float32)
-    return codes.multiply(weights[None, :]).tocsr()
+        [np.full(len(index.levels), np.sqrt(index.step)), np.sqrt(index.other_step[varying])]
+    )
+    return weights.astype(np.float32)
+
+
+def _codes(index: Index, values: np.ndarray):
+    """Sparse weighted unary codes of :func:`_values` (other columns rounded to their step;
+    counts clipped at the references' largest)."""
+    levels = _sketch_table(index, with_table=False)[0]
+    codes = _unary(np.asarray(values, np.int64), levels)
+    return codes.multiply(np.repeat(_code_weights(index), levels)[None, :]).tocsr()
+
+
+def _sketch_table(index: Index, with_table: bool = True):
+    """The unary codes' layout (levels and offsets per value column) and, once the index has
+    principal axes, the projections of whole codes: ``first`` ``(columns, d)``, value 1 in each
+    column, and ``more`` ``(sum(levels), d)``, whose row ``offset[j] + v - 1`` is what value
+    ``v`` adds to value 1 (cumulative sums of the weighted axes)."""
+    n_other = int((index.other_step > 0).sum())
+    levels = np.concatenate([index.levels, np.full(n_other, OTHER_LEVELS)]).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(levels)[:-1]]).astype(np.int64)
+    if not with_table or not index.components.size:
+        return levels, offsets, np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
+    weighted = index.components * np.repeat(_code_weights(index), levels)[:, None]
+    cumulative = np.cumsum(weighted, axis=0, dtype=np.float64)
+    before = np.vstack([np.zeros((1, cumulative.shape[1])), cumulative])[offsets]
+    whole = cumulative - np.repeat(before, levels, axis=0)
+    first = np.where(levels[:, None] > 0, whole[np.minimum(offsets, len(whole) - 1)], 0.0)
+    more = whole - np.repeat(first, levels, axis=0)
+    return levels, offsets, first.astype(np.float32), more.astype(np.float32)
+
+
+def _sketch(index: Index, counts: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``(b, d)`` sketches, less the mean's: which values are non-zero, by a dense product
+    (most counts are 0 or 1), plus what the larger values add, by a sparse one."""
+    from scipy import sparse
+
+    values = _values(index, counts, other)
+    sketch = (values > 0).astype(np.float32) @ index.sketch_first
+    rows, cols = np.nonzero(values > 1)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(values)))])
+    picks = index.value_offsets[cols] + values[rows, cols] - 1
+    ones = np.ones(len(rows), np.float32)
+    larger = sparse.csr_matrix((ones, picks, indptr), shape=(len(values), len(index.sketch_more)))
+    return sketch + larger @ index.sketch_more - index.mean_projection
 
 
 def _split(index: Index, query_emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -211,14 +328,22 @@ def _split(index: Index, query_emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return counts, query_emb[:, index.other_cols]
 
 
-def _exact(index: Index, q_counts, q_other, refs: np.ndarray) -> np.ndarray:
+def _exact(index: Index, q_counts, q_other, q_planes, refs: np.ndarray) -> np.ndarray:
     """The model's manhattan distances ``(b, C)`` from queries ``(b, ...)`` to their
     candidate references ``refs`` ``(b, C)``. On counts, |a - b| summed is |a| + |b| -
-    2 min(a, b) summed: min runs on uint8 (exact: references hold at most ``MAX_COUNT``, so
-    clipping the queries there changes no minimum)."""
-    q_small = np.minimum(q_counts, MAX_COUNT).astype(np.uint8)[:, None, :]
-    shared = np.minimum(index.counts[refs], q_small).sum(2, dtype=index.sum_dtype)
-    d = index.count_sums[refs] + q_counts.sum(1)[:, None] - 2 * shared.astype(np.int64)
+    2 min(a, b) summed, and min(a, b) is the number of t with a > t and b > t: popcounts of
+    the bit planes t < ``PLANES`` ANDed, plus min(a, b) - PLANES where both go higher (a
+    k-mer repeated that often: few columns per query, taken from the counts)."""
+    both = index.planes[refs]
+    np.bitwise_and(both, q_planes[:, None, :], out=both)
+    shared = _popcount(both, index.plane_sum_dtype).astype(np.int64)
+    rows, cols = np.nonzero(q_counts > PLANES)
+    if rows.size:
+        ref_counts = index.counts[refs[rows], cols[:, None]]  # (pairs, C)
+        above = np.minimum(ref_counts, q_counts[rows, cols][:, None]).astype(np.int64) - PLANES
+        firsts, starts = np.unique(rows, return_index=True)
+        shared[firsts] += np.add.reduceat(np.maximum(above, 0), starts, axis=0)
+    d = index.count_sums[refs] + q_counts.sum(1)[:, None] - 2 * shared
     d = d * index.step
     return d + np.abs(index.other[refs] - q_other[:, None, :]).sum(2, dtype=np.float64)
 
@@ -230,12 +355,16 @@ def search(
     candidates: int = 200,
     workers: int = 1,
     block: int = 128,
+    probe: int = 32,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest references of each query: indices ``(q, k)`` and estimated edit
     distances (distance × scale × L), nearest first. Exact for every distance but manhattan
-    with count columns, where the ``candidates`` best by the sketch are ranked exactly.
-    Blocks of ``block`` queries run on ``workers`` threads (numpy releases the GIL)."""
+    with count columns, where the ``candidates`` best by the sketch among the references of
+    the ``probe`` nearest lists are ranked exactly. Blocks of ``block`` queries run on
+    ``workers`` threads (numpy releases the GIL)."""
     from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
 
     if query_emb.shape[1] != index.dim:
         raise NeuroseedError(
@@ -252,12 +381,13 @@ def search(
 
     def one_block(start: int) -> None:
         rows = np.arange(start, min(start + block, len(query_emb)))
-        idx, dist = _search_block(index, q_counts[rows], q_other[rows], k, shortlist)
-        out_idx[rows], out_dist[rows] = idx, dist
+        idx, dist = _search_block(index, q_counts[rows], q_other[rows], k, shortlist, probe)
+        out_idx[rows], out_dist[rows] = index.order[idx], dist
 
     starts = range(0, len(query_emb), block)
     if workers > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(workers) as pool:
+        # one BLAS thread per worker: threads of both kinds on the same cores ran 2x slower
+        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
             list(pool.map(one_block, starts))
     else:
         for start in starts:
@@ -265,8 +395,8 @@ def search(
     return out_idx, out_dist * index.scale * index.length
 
 
-def _search_block(index: Index, q_counts, q_other, k: int, shortlist: int):
-    """:func:`search` for one block of queries (unscaled distances)."""
+def _search_block(index: Index, q_counts, q_other, k: int, shortlist: int, probe: int):
+    """:func:`search` for one block of queries (rows, unscaled distances)."""
     from scipy.spatial.distance import cdist
 
     # here, not above: geometry loads Keras (and TensorFlow), which a caller configures first
@@ -276,35 +406,83 @@ def _search_block(index: Index, q_counts, q_other, k: int, shortlist: int):
     approximate = index.sketch.shape[1] > 0
     if index.distance != "manhattan":
         scores = pairwise(index.distance, q_other, index.other)
-    elif approximate:  # squared distances of sketches, less the query's own norm
-        q_sketch = np.asarray(_codes(index, q_counts, q_other) @ index.components)
-        scores = index.sketch_norms[None, :] - 2.0 * (
-            (q_sketch - index.mean_projection) @ index.sketch.T
-        )
+    elif approximate:
+        scores, rows = _probe(index, _sketch(index, q_counts, q_other), shortlist, probe)
     elif index.other.size:  # no count columns: exact, directly
         scores = cdist(q_other, index.other, "cityblock")
     else:  # no columns at all
         scores = np.zeros((len(q_other), n))
     part = np.argpartition(scores, shortlist - 1, axis=1)[:, :shortlist]
+    if approximate:
+        part = np.take_along_axis(rows, part, 1)
+    q_planes = (
+        _bit_planes(np.minimum(q_counts, MAX_COUNT).astype(np.uint8)) if approximate else None
+    )
     out_idx = np.empty((len(part), k), np.int64)
     out_dist = np.empty((len(part), k), np.float64)
     for sub in range(0, len(part), RERANK_BLOCK):  # bounds the (b, C, columns) temporaries
         rows = slice(sub, sub + RERANK_BLOCK)
         cand = part[rows]
         if approximate:
-            exact = _exact(index, q_counts[rows], q_other[rows], cand)
+            exact = _exact(index, q_counts[rows], q_other[rows], q_planes[rows], cand)
         else:
             exact = np.take_along_axis(scores[rows], cand, 1)
         for r in range(len(cand)):  # ties: the earlier reference first
-            order = np.lexsort((cand[r], exact[r]))[:k]
+            order = np.lexsort((index.order[cand[r]], exact[r]))[:k]
             out_idx[sub + r] = cand[r][order]
             out_dist[sub + r] = exact[r][order]
     return out_idx, out_dist
 
 
+def _probe(index: Index, q_sketch: np.ndarray, shortlist: int, probe: int):
+    """Squared sketch distances (less the query's own norm) ``(b, w)`` to the references in
+    each query's ``probe`` nearest lists, and their rows ``(b, w)`` (padding: infinite
+    distance). A list is scored against all queries probing it at once, in one product."""
+    lists = len(index.centroids)
+    if probe >= lists:  # every list: one product
+        rows = np.broadcast_to(np.arange(len(index.order)), (len(q_sketch), len(index.order)))
+        return index.sketch_norms[None, :] - 2.0 * (q_sketch @ index.sketch.T), rows
+    near = index.centroid_norms[None, :] - 2.0 * (q_sketch @ index.centroids.T)
+    probed = np.argpartition(near, probe - 1, axis=1)[:, :probe]
+    sizes = np.diff(index.list_starts)[probed]
+    if sizes.sum(1).min() < shortlist:  # too few references there: score them all
+        return _probe(index, q_sketch, shortlist, lists)
+    pairs = probed.ravel()  # (query, probed list) pairs, query-major
+    sizes = sizes.ravel()
+    by_list = np.argsort(pairs, kind="stable")
+    # each pair's scores go to flat[at[p] : at[p] + sizes[p]], list by list
+    at = np.empty(len(pairs), np.int64)
+    at[by_list] = np.cumsum(sizes[by_list]) - sizes[by_list]
+    flat = np.empty(int(sizes.sum()) + 1, np.float32)
+    flat[-1] = np.inf  # padding
+    query = np.repeat(np.arange(len(q_sketch)), probe)
+    listed = pairs[by_list]
+    for group in np.split(by_list, np.flatnonzero(np.diff(listed)) + 1):
+        j = pairs[group[0]]
+        start, stop = index.list_starts[j], index.list_starts[j + 1]
+        scored = index.sketch_norms[start:stop] - 2.0 * (
+            q_sketch[query[group]] @ index.sketch[start:stop].T
+        )
+        flat[at[group[0]] : at[group[0]] + scored.size] = scored.ravel()
+    # each query's pairs side by side: (b, w) positions in flat and the rows they score
+    own = np.cumsum(sizes) - sizes  # each pair's first element, query-major
+    width = sizes.reshape(len(q_sketch), probe).sum(1)
+    first_of_query = np.concatenate([[0], np.cumsum(width)[:-1]])
+    element = np.arange(int(sizes.sum()))
+    pair = np.repeat(np.arange(len(pairs)), sizes)
+    within = element - np.repeat(own, sizes)
+    column = element - np.repeat(first_of_query, width)
+    positions = np.full((len(q_sketch), width.max()), len(flat) - 1, np.int64)
+    rows = np.zeros(positions.shape, np.int64)
+    positions[query[pair], column] = at[pair] + within
+    rows[query[pair], column] = index.list_starts[pairs[pair]] + within
+    scores = flat[positions]
+    return scores, rows
+
+
 _ARRAYS = ("counts", "other", "count_cols", "other_cols", "levels", "other_low", "other_step")
 _ARRAYS += ("components",)
-_ARRAYS += ("mean_projection", "sketch")
+_ARRAYS += ("mean_projection", "sketch", "order", "list_starts", "centroids")
 
 
 def save(index: Index, path: str | Path) -> None:
