@@ -69,7 +69,7 @@ def _declared_gpus(work, env):
 
 @pytest.mark.workflow
 def test_training_jobs_declare_a_gpu_only_on_a_machine_with_one(tmp_path, fake_gpus):
-    """Without a GPU the profile's gpu resource no longer holds training jobs back."""
+    """Without a GPU no gpu resource holds training jobs back."""
     (tmp_path / "work").mkdir()
     work = copy_workflow(tmp_path / "work")
     fake_gpus(1)
@@ -77,3 +77,53 @@ def test_training_jobs_declare_a_gpu_only_on_a_machine_with_one(tmp_path, fake_g
     no_gpu = {**with_gpu, "CUDA_VISIBLE_DEVICES": ""}
     assert _declared_gpus(work, with_gpu) == {"1"}
     assert _declared_gpus(work, no_gpu) == {"0"}
+
+
+def test_the_workflow_profile_leaks_nothing_into_the_slurm_profile():
+    """Snakemake applies ``profiles/default`` (the workflow profile) key by key on top of any
+    ``--profile``: it must not undo the cluster's settings nor cap its GPU jobs."""
+    import yaml
+    from conftest import ROOT
+
+    default = yaml.safe_load((ROOT / "profiles/default/config.yaml").read_text())
+    slurm = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    merged = {**slurm, **default}
+    assert merged["keep-going"] is True and merged["executor"] == "slurm"
+    assert "resources" not in merged  # no global limit: the cluster places GPU jobs
+    assert set(default) <= {"cores", "printshellcmds", "rerun-incomplete", "show-failed-logs"}
+
+
+def _provided_gpus(work, env, *args):
+    """The ``gpu`` limit a real (one small job) run of the workflow reports, or None."""
+    import re
+
+    (work / "results" / "tiny" / "config.yaml").unlink(missing_ok=True)
+    out = subprocess.run(
+        [
+            *SNAKEMAKE,
+            "results/tiny/config.yaml",
+            "--cores",
+            "2",
+            *args,
+            "--configfile",
+            "tiny.yaml",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    found = re.search(r'gpu=(?:Resource\("gpu", )?(\d+)', out.stdout + out.stderr)
+    return int(found.group(1)) if found else None
+
+
+@pytest.mark.workflow
+def test_a_machine_runs_as_many_gpu_jobs_at_once_as_it_has_gpus(tmp_path, fake_gpus):
+    (tmp_path / "work").mkdir()
+    work = copy_workflow(tmp_path / "work")
+    fake_gpus(2)
+    env = {**os.environ}
+    assert _provided_gpus(work, env) == 2
+    assert _provided_gpus(work, env, "--resources", "gpu=8") == 8  # the user's limit holds
+    assert _provided_gpus(work, {**env, "CUDA_VISIBLE_DEVICES": ""}) is None  # CPU jobs

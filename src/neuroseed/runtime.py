@@ -30,6 +30,11 @@ def configure_backend(threads: int, seed: int) -> dict[str, str]:
             pass
         tf.config.experimental.enable_op_determinism()
         gpus = tf.config.list_physical_devices("GPU")
+        for gpu in gpus:  # several jobs share a GPU (--resources gpu=N): take memory as needed
+            try:
+                tf.config.experimental.set_memory_growth(gpu, True)
+            except RuntimeError:  # already initialised in this process
+                pass
         device = f"gpu ({gpus[0].name})" if gpus else "cpu"
     elif backend == "torch":
         import torch
