@@ -142,3 +142,28 @@ def test_fractions_out_of_range_name_the_key(value, message):
     with pytest.raises(NeuroseedError) as err:
         check_config(with_value("split.val_fraction", value))
     assert str(err.value).startswith(f"config: split.val_fraction: {message}")
+
+
+def _overlay(base: dict, top: dict) -> dict:
+    """``top`` merged into ``base`` key by key, as Snakemake merges --configfile files."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _overlay(out[key], value) if both else copy.deepcopy(value)
+    return out
+
+
+@pytest.mark.parametrize(
+    "overlays",
+    [[p] for p in sorted((ROOT / "config" / "presets").glob("*.yaml"))]
+    + [
+        [ROOT / "config" / "presets" / "best16s.yaml", p]
+        for p in sorted((ROOT / "config" / "ablations").glob("*.yaml"))
+    ],
+    ids=lambda paths: "+".join(p.stem for p in paths),
+)
+def test_every_preset_and_ablation_is_a_valid_config(overlays):
+    config = copy.deepcopy(DEFAULT)
+    for path in overlays:
+        config = _overlay(config, yaml.safe_load(path.read_text()))
+    check_config(config)
