@@ -48,15 +48,21 @@ def test_the_configured_request_holds_on_a_cluster_and_where_a_gpu_is(fake_gpus)
     assert gpu_request(0, local_exec=True) == 0
 
 
-def _declared_gpus(work, env):
+def _snakemake(work, env, *args) -> str:
+    """Snakemake's output for the tiny config in ``work``, with ``env``."""
     out = subprocess.run(
-        [*SNAKEMAKE, "-n", "--cores", "2", "--configfile", "tiny.yaml"],
+        [*SNAKEMAKE, *args, "--cores", "2", "--configfile", "tiny.yaml"],
         cwd=work,
         capture_output=True,
         text=True,
         env=env,
         check=True,
-    ).stdout
+    )
+    return out.stdout + out.stderr
+
+
+def _declared_gpus(work, env):
+    out = _snakemake(work, env, "-n")
     jobs = out.split("rule ")
     return {
         line.split("gpu=")[1].strip()
@@ -98,23 +104,8 @@ def _provided_gpus(work, env, *args):
     import re
 
     (work / "results" / "tiny" / "config.yaml").unlink(missing_ok=True)
-    out = subprocess.run(
-        [
-            *SNAKEMAKE,
-            "results/tiny/config.yaml",
-            "--cores",
-            "2",
-            *args,
-            "--configfile",
-            "tiny.yaml",
-        ],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    found = re.search(r'gpu=(?:Resource\("gpu", )?(\d+)', out.stdout + out.stderr)
+    out = _snakemake(work, env, "results/tiny/config.yaml", *args)
+    found = re.search(r'gpu=(?:Resource\("gpu", )?(\d+)', out)
     return int(found.group(1)) if found else None
 
 

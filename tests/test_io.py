@@ -18,6 +18,10 @@ def test_read_fasta_multiline_and_ids(fasta):
         (">a\nACGT\n>a\nAC\n", "duplicate sequence id 'a'"),
         (">a\n>b\nACGT\n", "record 'a' has no sequence"),
         (">\nACGT\n", "header without an id"),
+        ("@r1\nACGT\n+\nIII\n", "has 3 qualities for 4 bases"),
+        ("@r1\nACGT\nIIII\n", "is cut short"),
+        ("@r1\nACGT\n+\nIIII\nACGT\n+\nIIII\n", "not FASTQ"),
+        ("@r1\nACGT\n+\nIIII\n@r1\nGG\n+\nII\n", "duplicate sequence id 'r1'"),
     ],
 )
 def test_read_fasta_rejects_bad_input(tmp_path, text, message):
@@ -169,3 +173,15 @@ def test_a_full_or_read_only_disk_names_the_file(small_disk):
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     with pytest.raises(NeuroseedError, match="Read-only file system"):
         write_text(small_disk / "x.txt", "x")
+
+
+def test_read_fasta_takes_fastq_plain_and_gzipped(tmp_path):
+    import gzip
+
+    text = "@r1 run=7\nACGT\n+\nIIII\n\n@r2\nGG\n+r2\n!!\n"
+    (tmp_path / "reads.fastq").write_text(text)
+    with gzip.open(tmp_path / "reads.fq.gz", "wt") as fh:
+        fh.write(text)
+    expect = [("r1", "r1 run=7", "ACGT"), ("r2", "r2", "GG")]
+    assert read_fasta(tmp_path / "reads.fastq") == expect
+    assert read_fasta(tmp_path / "reads.fq.gz") == expect

@@ -137,21 +137,22 @@ def save_npz(path: str | os.PathLike, **arrays) -> None:
 
 
 def read_fasta(path: str | os.PathLike) -> list[tuple[str, str, str]]:
-    """Read ``(id, description, sequence)`` records, from plain or gzipped FASTA; ids are the
-    first word of the header.
+    """Read ``(id, description, sequence)`` records, from plain or gzipped FASTA or FASTQ (told
+    apart by the first character: '>' or '@'; FASTQ qualities are checked and dropped); ids
+    are the first word of the header.
 
-    Raises :class:`NeuroseedError` for a missing or empty file, a file that is not FASTA,
+    Raises :class:`NeuroseedError` for a missing or empty file, a file that is neither,
     records without a sequence and duplicate ids.
     """
     path = Path(path)
     if not path.is_file():
         raise NeuroseedError(f"{path}: FASTA file not found")
     try:
-        return _parse_fasta(path)
+        return _unique(path, _parse_fastq(path) if _first_char(path) == "@" else _parse_fasta(path))
     except UnicodeDecodeError as exc:
         raise NeuroseedError(
             f"{path}: not a text FASTA file (byte 0x{exc.object[exc.start]:02x} is not "
-            "UTF-8 text); give plain or gzipped FASTA"
+            "UTF-8 text); give plain or gzipped FASTA or FASTQ"
         ) from None
     except (gzip.BadGzipFile, EOFError) as exc:
         raise NeuroseedError(f"{path}: damaged gzip file ({exc})") from None
@@ -185,6 +186,43 @@ def _parse_fasta(path: Path) -> list[tuple[str, str, str]]:
                 chunks.append(line)
     if header is not None:
         records.append(_record(path, header, chunks))
+    return records
+
+
+def _first_char(path: Path) -> str:
+    with open_text(path) as fh:
+        for line in fh:
+            if line.strip():
+                return line.strip()[0]
+    return ""
+
+
+def _parse_fastq(path: Path) -> list[tuple[str, str, str]]:
+    """Four-line FASTQ records (one sequence line each, as every sequencer writes them)."""
+    records: list[tuple[str, str, str]] = []
+    with open_text(path) as fh:
+        lines = [(n, line.strip()) for n, line in enumerate(fh, 1) if line.strip()]
+    for k in range(0, len(lines), 4):
+        block = lines[k : k + 4]
+        lineno, header = block[0]
+        if not header.startswith("@") or len(header) < 2:
+            raise NeuroseedError(f"{path}:{lineno}: not FASTQ (a record starts with '@' and an id)")
+        if len(block) < 4 or not block[2][1].startswith("+"):
+            raise NeuroseedError(
+                f"{path}:{lineno}: FASTQ record '{header[1:].split()[0]}' is cut short "
+                "(4 lines: @id, sequence, +, qualities)"
+            )
+        if len(block[3][1]) != len(block[1][1]):
+            raise NeuroseedError(
+                f"{path}:{block[3][0]}: FASTQ record '{header[1:].split()[0]}' has "
+                f"{len(block[3][1])} qualities for {len(block[1][1])} bases"
+            )
+        records.append(_record(path, header[1:].strip(), [block[1][1]]))
+    return records
+
+
+def _unique(path: Path, records: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """``records``, unless there are none or an id repeats."""
     if not records:
         raise NeuroseedError(f"{path}: FASTA file is empty")
     seen: set[str] = set()
