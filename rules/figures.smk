@@ -7,8 +7,13 @@ rule plot_rmse:
             "results/{dataset}/figures/rmse.png",
             caption="../report/rmse.rst",
             category="Accuracy",
+            labels={"result": "rmse", "type": "figure"},
         ),
-        table="results/{dataset}/tables/rmse.tsv",
+        table=report(
+            "results/{dataset}/tables/rmse.tsv",
+            category="Accuracy",
+            labels={"result": "rmse", "type": "table"},
+        ),
     log:
         "results/{dataset}/logs/plot_rmse.log",
     benchmark:
@@ -31,8 +36,13 @@ rule plot_training_curves:
             "results/{dataset}/figures/training_curves.png",
             caption="../report/training_curves.rst",
             category="Training",
+            labels={"result": "training_curves", "type": "figure"},
         ),
-        table="results/{dataset}/tables/training_curves.tsv",
+        table=report(
+            "results/{dataset}/tables/training_curves.tsv",
+            category="Training",
+            labels={"result": "training_curves", "type": "table"},
+        ),
     log:
         "results/{dataset}/logs/plot_training_curves.log",
     benchmark:
@@ -55,20 +65,27 @@ rule plot_split_depth:
             "results/{dataset}/figures/split_depth.png",
             caption="../report/split_depth.rst",
             category="Split depth",
+            labels={"result": "split_depth", "type": "figure"},
         ),
         relative_pdf="results/{dataset}/figures/split_depth_relative.pdf",
         relative_png=report(
             "results/{dataset}/figures/split_depth_relative.png",
             caption="../report/split_depth_relative.rst",
             category="Split depth",
+            labels={"result": "split_depth_relative", "type": "figure"},
         ),
         leakage_pdf="results/{dataset}/figures/split_depth_leakage.pdf",
         leakage_png=report(
             "results/{dataset}/figures/split_depth_leakage.png",
             caption="../report/split_depth_leakage.rst",
             category="Split depth",
+            labels={"result": "split_depth_leakage", "type": "figure"},
         ),
-        table="results/{dataset}/tables/split_depth.tsv",
+        table=report(
+            "results/{dataset}/tables/split_depth.tsv",
+            category="Split depth",
+            labels={"result": "split_depth", "type": "table"},
+        ),
     log:
         "results/{dataset}/logs/plot_split_depth.log",
     benchmark:
@@ -93,8 +110,13 @@ rule plot_retrieval:
             "results/{dataset}/figures/retrieval.png",
             caption="../report/retrieval.rst",
             category="Use of the embeddings",
+            labels={"result": "retrieval", "type": "figure"},
         ),
-        table="results/{dataset}/tables/retrieval.tsv",
+        table=report(
+            "results/{dataset}/tables/retrieval.tsv",
+            category="Use of the embeddings",
+            labels={"result": "retrieval", "type": "table"},
+        ),
     log:
         "results/{dataset}/logs/plot_retrieval.log",
     benchmark:
@@ -116,8 +138,13 @@ rule plot_clustering:
             "results/{dataset}/figures/clustering.png",
             caption="../report/clustering.rst",
             category="Use of the embeddings",
+            labels={"result": "clustering", "type": "figure"},
         ),
-        table="results/{dataset}/tables/clustering.tsv",
+        table=report(
+            "results/{dataset}/tables/clustering.tsv",
+            category="Use of the embeddings",
+            labels={"result": "clustering", "type": "table"},
+        ),
     log:
         "results/{dataset}/logs/plot_clustering.log",
     benchmark:
@@ -139,8 +166,13 @@ rule plot_rmse_table:
             "results/{dataset}/figures/rmse_table.png",
             caption="../report/rmse_table.rst",
             category="Accuracy",
+            labels={"result": "rmse_table", "type": "figure"},
         ),
-        table="results/{dataset}/tables/rmse_table.tsv",
+        table=report(
+            "results/{dataset}/tables/rmse_table.tsv",
+            category="Accuracy",
+            labels={"result": "rmse_table", "type": "table"},
+        ),
     log:
         "results/{dataset}/logs/plot_rmse_table.log",
     benchmark:
@@ -163,8 +195,13 @@ rule plot_training_time:
             "results/{dataset}/figures/training_time.png",
             caption="../report/training_time.rst",
             category="Training",
+            labels={"result": "training_time", "type": "figure"},
         ),
-        table="results/{dataset}/tables/training_time.tsv",
+        table=report(
+            "results/{dataset}/tables/training_time.tsv",
+            category="Training",
+            labels={"result": "training_time", "type": "table"},
+        ),
     log:
         "results/{dataset}/logs/plot_training_time.log",
     benchmark:
@@ -187,8 +224,13 @@ rule plot_embedding_dim:
             "results/{dataset}/figures/embedding_dim.png",
             caption="../report/embedding_dim.rst",
             category="Embedding dimension",
+            labels={"result": "embedding_dim", "type": "figure"},
         ),
-        table="results/{dataset}/tables/embedding_dim.tsv",
+        table=report(
+            "results/{dataset}/tables/embedding_dim.tsv",
+            category="Embedding dimension",
+            labels={"result": "embedding_dim", "type": "table"},
+        ),
     log:
         "results/{dataset}/logs/plot_embedding_dim.log",
     benchmark:
@@ -213,8 +255,13 @@ rule plot_hparam_search:
             "results/{dataset}/figures/hparam_search.png",
             caption="../report/hparam_search.rst",
             category="Hyperparameter search",
+            labels={"result": "hparam_search", "type": "figure"},
         ),
-        table="results/{dataset}/tables/hparam_search.tsv",
+        table=report(
+            "results/{dataset}/tables/hparam_search.tsv",
+            category="Hyperparameter search",
+            labels={"result": "hparam_search", "type": "table"},
+        ),
         best="results/{dataset}/hparam_search/best.yaml",
     log:
         "results/{dataset}/logs/plot_hparam_search.log",

@@ -4,6 +4,7 @@ rule save_config:
             "results/{dataset}/config.yaml",
             caption="../report/config.rst",
             category="Configuration",
+            labels={"result": "config", "type": "settings"},
         ),
     log:
         "results/{dataset}/logs/save_config.log",

@@ -400,6 +400,7 @@ def test_report_holds_every_figure_and_the_config(paper_run):
     assert len(html) > 100_000
     for name in PAPER_FIGURES:
         assert f"{name}.png" in html, name
+        assert f"{name}.tsv" in html, name  # its table beside it
     assert "config.yaml" in html and "different dataset" in html
 
 
