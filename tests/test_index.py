@@ -5,6 +5,7 @@ import pytest
 from scipy.spatial.distance import cdist
 from test_cli import trained  # noqa: F401 (the small trained model and its FASTA files)
 
+from neuroseed import NeuroseedError
 from neuroseed import index as ix
 from neuroseed.cli import main
 
@@ -156,3 +157,19 @@ def test_an_index_of_another_model_or_a_damaged_one_is_one_line(trained, tmp_pat
     assert main(["search", model, "--index", str(tmp_path / "bad.npz"), *query]) == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("neuroseed search: error:") and "bad.npz" in err
+
+
+def test_an_index_of_another_format_says_rebuild(tmp_path):
+    import json
+
+    index = build(embeddings(60, np.random.default_rng(7)))
+    ix.save(index, tmp_path / "refs.npz")
+    with np.load(tmp_path / "refs.npz") as data:
+        arrays = {name: data[name] for name in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    arrays["meta"] = np.array(json.dumps({**meta, "format": ix.FORMAT - 1}))
+    np.savez(tmp_path / "old.npz", **arrays)
+    with pytest.raises(
+        NeuroseedError, match=f"format {ix.FORMAT - 1}.*rebuild it with neuroseed index"
+    ):
+        ix.load(tmp_path / "old.npz")

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from neuroseed import NeuroseedError
-from neuroseed.io import atomic_path, damaged
+from neuroseed.io import atomic_path
 
 FORMAT = 3
 MAX_COUNT = 255  # counts are stored as uint8
@@ -517,14 +517,22 @@ def load(path: str | Path) -> Index:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             if meta.get("format") != FORMAT:
-                raise damaged(path, f"index format {meta.get('format')}, not {FORMAT}")
+                raise NeuroseedError(
+                    f"{path}: an index of format {meta.get('format')}, and this neuroseed reads "
+                    f"format {FORMAT}; rebuild it with neuroseed index"
+                )
             arrays = {name: data[name] for name in _ARRAYS}
             ids = [str(i) for i in data["ids"]]
             sequences = [s.decode() for s in data["sequences"]]
+    except NeuroseedError:  # a ValueError too, already one clear line
+        raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise NeuroseedError(f"{path}: no such index; build it with neuroseed index") from None
-        raise damaged(path, f"not a neuroseed index ({type(exc).__name__})") from None
+        raise NeuroseedError(
+            f"{path}: damaged or not a neuroseed index ({type(exc).__name__}); rebuild it with "
+            "neuroseed index"
+        ) from None
     return Index(
         ids=ids,
         sequences=sequences,
