@@ -1,6 +1,7 @@
 """Checks run under one Keras backend (KERAS_BACKEND set by tests/test_backends.py):
 distances against float64 references, finite gradients at u = v, the origin and the ball's
-edge, and one short training run of every encoder with the hyperbolic distance."""
+edge, and one short training run of every encoder with the hyperbolic distance. With a path
+argument, the trained CNN is saved there (with its identity) for another backend to load."""
 
 import math
 import sys
@@ -87,6 +88,7 @@ def check_training():
         "transformer": {"hidden_units": 8, "layers": 1},
         "local_transformer": {"hidden_units": 8, "layers": 1},
     }
+    models = {}
     for encoder in ENCODERS:
         settings = defaults(
             model=encoder,
@@ -97,12 +99,36 @@ def check_training():
             partners=3,
             hparams=small.get(encoder, {}),
         )
-        _, history, metrics = train(settings, codes, d, parts, codes.shape[1], verbose=0)
+        models[encoder], history, metrics = train(
+            settings, codes, d, parts, codes.shape[1], verbose=0
+        )
         assert np.isfinite(history[["loss", "val_loss"]].to_numpy()).all(), encoder
         assert math.isfinite(metrics["test_rmse_pct"]), encoder
+    return models, codes.shape[1]
+
+
+def save_cnn(models, width: int, path: str) -> None:
+    from neuroseed import __version__
+    from neuroseed.model_file import Identity, save_model
+
+    identity = Identity(
+        encoder="cnn",
+        distance="hyperbolic",
+        seed=0,
+        padded_length=width,
+        input_width=width,
+        alphabet="ACGT",
+        embedding_dim=8,
+        split=None,
+        neuroseed_version=__version__,
+        keras_backend=keras.backend.backend(),
+    )
+    save_model(models["cnn"], path, identity)
 
 
 if __name__ == "__main__":
     check_geometry()
-    check_training()
+    trained, width = check_training()
+    if len(sys.argv) > 1:
+        save_cnn(trained, width, sys.argv[1])
     print(f"backend {keras.backend.backend()}: all checks passed", file=sys.stderr)
