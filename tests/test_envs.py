@@ -69,6 +69,11 @@ def third_party(script: Path) -> set[str]:
     return outside - OPTIONAL
 
 
+def needs(path: Path) -> set[str]:
+    """Package names of the third-party modules ``path`` needs (:func:`third_party`)."""
+    return {PACKAGE_OF.get(m, m).lower().replace("_", "-") for m in third_party(path)}
+
+
 def env_packages(env: dict) -> set[str]:
     """Package names (no versions, lower case) of a conda env file, pip ones included."""
     names = set()
@@ -97,8 +102,7 @@ def test_an_env_holds_what_its_rules_import_and_nothing_local(env_file):
     for rule, (env_of_rule, script) in rule_envs().items():
         if env_of_rule != env_file:
             continue
-        imports = third_party(ROOT / script)
-        rule_needs = {PACKAGE_OF.get(m, m).lower().replace("_", "-") for m in imports}
+        rule_needs = needs(ROOT / script)
         assert rule_needs <= packages, (
             f"{env_file} lacks {sorted(rule_needs - packages)} for {rule}"
         )
@@ -115,10 +119,6 @@ def pyproject_packages(*extras: str) -> set[str]:
         d for e in extras for d in project["optional-dependencies"][e]
     ]
     return env_packages({"dependencies": entries})
-
-
-def needs(path: Path) -> set[str]:
-    return {PACKAGE_OF.get(m, m).lower().replace("_", "-") for m in third_party(path)}
 
 
 def test_the_core_install_runs_the_command_and_the_workflow_extra_the_rest():

@@ -73,11 +73,16 @@ def _declared_gpus(work, env):
     }
 
 
-@pytest.mark.workflow
-def test_training_jobs_declare_a_gpu_only_on_a_machine_with_one(tmp_path, fake_gpus):
-    """Without a GPU no gpu resource holds training jobs back."""
+@pytest.fixture
+def work(tmp_path):
+    """A copy of the workflow with the tiny config."""
     (tmp_path / "work").mkdir()
-    work = copy_workflow(tmp_path / "work")
+    return copy_workflow(tmp_path / "work")
+
+
+@pytest.mark.workflow
+def test_training_jobs_declare_a_gpu_only_on_a_machine_with_one(work, fake_gpus):
+    """Without a GPU no gpu resource holds training jobs back."""
     fake_gpus(1)
     with_gpu = {**os.environ}
     no_gpu = {**with_gpu, "CUDA_VISIBLE_DEVICES": ""}
@@ -110,9 +115,7 @@ def _provided_gpus(work, env, *args):
 
 
 @pytest.mark.workflow
-def test_a_machine_runs_as_many_gpu_jobs_at_once_as_it_has_gpus(tmp_path, fake_gpus):
-    (tmp_path / "work").mkdir()
-    work = copy_workflow(tmp_path / "work")
+def test_a_machine_runs_as_many_gpu_jobs_at_once_as_it_has_gpus(work, fake_gpus):
     fake_gpus(2)
     env = {**os.environ}
     assert _provided_gpus(work, env) == 2

@@ -283,12 +283,12 @@ def _code_weights(index: Index) -> np.ndarray:
 def _codes(index: Index, values: np.ndarray):
     """Sparse weighted unary codes of :func:`_values` (other columns rounded to their step;
     counts clipped at the references' largest)."""
-    levels = _sketch_table(index, with_table=False)[0]
+    levels = index.value_levels
     codes = _unary(np.asarray(values, np.int64), levels)
     return codes.multiply(np.repeat(_code_weights(index), levels)[None, :]).tocsr()
 
 
-def _sketch_table(index: Index, with_table: bool = True):
+def _sketch_table(index: Index):
     """The unary codes' layout (levels and offsets per value column) and, once the index has
     principal axes, the projections of whole codes: ``first`` ``(columns, d)``, value 1 in each
     column, and ``more`` ``(sum(levels), d)``, whose row ``offset[j] + v - 1`` is what value
@@ -296,7 +296,7 @@ def _sketch_table(index: Index, with_table: bool = True):
     n_other = int((index.other_step > 0).sum())
     levels = np.concatenate([index.levels, np.full(n_other, OTHER_LEVELS)]).astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(levels)[:-1]]).astype(np.int64)
-    if not with_table or not index.components.size:
+    if not index.components.size:
         return levels, offsets, np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
     weighted = index.components * np.repeat(_code_weights(index), levels)[:, None]
     cumulative = np.cumsum(weighted, axis=0, dtype=np.float64)
@@ -407,14 +407,14 @@ def _search_block(index: Index, q_counts, q_other, k: int, shortlist: int, probe
     if index.distance != "manhattan":
         scores = pairwise(index.distance, q_other, index.other)
     elif approximate:
-        scores, rows = _probe(index, _sketch(index, q_counts, q_other), shortlist, probe)
+        scores, scored_rows = _probe(index, _sketch(index, q_counts, q_other), shortlist, probe)
     elif index.other.size:  # no count columns: exact, directly
         scores = cdist(q_other, index.other, "cityblock")
     else:  # no columns at all
         scores = np.zeros((len(q_other), n))
     part = np.argpartition(scores, shortlist - 1, axis=1)[:, :shortlist]
     if approximate:
-        part = np.take_along_axis(rows, part, 1)
+        part = np.take_along_axis(scored_rows, part, 1)
     q_planes = (
         _bit_planes(np.minimum(q_counts, MAX_COUNT).astype(np.uint8)) if approximate else None
     )
