@@ -121,7 +121,8 @@ def untrained_start(metrics: Path, width: int):
     from neuroseed.settings import TrainSettings
 
     fields = json.loads(metrics.read_text())
-    fields.setdefault("near_partners", 0.0)  # runs from before training.pool.near
+    # runs from before training.pool.near, training.loss and training.groups
+    fields = {"near_partners": 0.0, "loss": "mse", "groups": 0, **fields}
     settings = TrainSettings(
         **{k: v for k, v in fields.items() if k in TrainSettings.__dataclass_fields__}
     )

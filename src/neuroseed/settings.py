@@ -33,6 +33,8 @@ class TrainSettings:
     hparams: dict[str, Any]
     # share of pool-training partners drawn among near relatives (training.pool.near)
     near_partners: float
+    loss: str  # mse | relative
+    groups: int  # 0: random pairs; N: all pairs within groups of N sequences
 
 
 def for_distance(value, distance: str):
@@ -54,6 +56,8 @@ def settings_from_config(config: dict, encoder: str, distance: str, seed: int) -
         "batch_size": hparams.pop("batch_size", t["batch_size"]),
         "partners": t["partners"],
         "patience": t["patience"],
+        "loss": t["loss"],
+        "groups": t["groups"],
         # absent for an encoder fitted in closed form
         "epochs": hparams.pop("epochs", None),
         "learning_rate": hparams.pop("learning_rate", None),

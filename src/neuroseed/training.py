@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 import pandas as pd
+from keras import ops
 
 from neuroseed import NeuroseedError, __version__, registry
 from neuroseed import index as ref_index
@@ -66,6 +67,10 @@ class EpochPairs(keras.utils.PyDataset):
         """``(pairs (n, 2) of rows of codes, targets (n,) float32)`` in training order."""
         raise NotImplementedError
 
+    @property
+    def pair_count(self) -> int:
+        return len(self.pairs)
+
     def _resample(self):
         self.pairs, self.targets = self.draw(np.random.default_rng([self.seed, self.epoch]))
 
@@ -115,6 +120,39 @@ def kmer_neighbours(codes: np.ndarray, n_neighbours: int) -> np.ndarray:
     return out
 
 
+def near_relatives(codes: np.ndarray, near: float) -> np.ndarray | None:
+    """Each row's :data:`NEAR_NEIGHBOURS` nearest rows by k-mer profile when ``near`` > 0
+    (None otherwise, or with no other row to choose)."""
+    if not near:
+        return None
+    start = time.perf_counter()
+    neighbours = kmer_neighbours(codes, NEAR_NEIGHBOURS)
+    log.info(
+        "near relatives: %d nearest of each sequence by %d-mer profile (found in %.0f s)",
+        neighbours.shape[1],
+        NEAR_K,
+        time.perf_counter() - start,
+    )
+    return neighbours if neighbours.shape[1] else None
+
+
+def exact_distances(sequences: list[str], workers: int):
+    """``f(rows_a, rows_b)``: the edit distances of those pairs of ``sequences``, exact, on
+    ``workers`` threads (rapidfuzz)."""
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import cpdist
+
+    def pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return cpdist(
+            [sequences[i] for i in a],
+            [sequences[j] for j in b],
+            scorer=Levenshtein.distance,
+            workers=workers,
+        )
+
+    return pairs
+
+
 class PoolPairs(EpochPairs):
     """Pairs over sequences without a distance matrix (the split's train part plus the
     training pool): each epoch's edit distances are computed exactly, on ``workers`` threads,
@@ -124,29 +162,14 @@ class PoolPairs(EpochPairs):
     def __init__(self, codes, sequences, length, partners, batch_size, seed, workers, near=0.0):
         if len(codes) != len(sequences) or len(codes) < 2:
             raise ValueError(f"{len(codes)} codes for {len(sequences)} sequences")
-        self.sequences, self.workers = sequences, workers
-        self.near_count = int(round(near * partners))
-        self.neighbours = None
+        self.distance_of = exact_distances(sequences, workers)
+        self.neighbours = near_relatives(codes, near)
+        self.near_count = int(round(near * partners)) if self.neighbours is not None else 0
         if self.near_count:
-            start = time.perf_counter()
-            self.neighbours = kmer_neighbours(codes, NEAR_NEIGHBOURS)
-            if self.neighbours.shape[1] == 0:  # a single other sequence: nothing to choose
-                self.near_count = 0
-            log.info(
-                "near partners: %d of %d per sequence among its %d nearest by %d-mer profile "
-                "(found in %.0f s)",
-                self.near_count,
-                partners,
-                self.neighbours.shape[1],
-                NEAR_K,
-                time.perf_counter() - start,
-            )
+            log.info("near partners: %d of %d per sequence", self.near_count, partners)
         super().__init__(codes, length, partners, batch_size, seed)
 
     def draw(self, rng):
-        from rapidfuzz.distance import Levenshtein
-        from rapidfuzz.process import cpdist
-
         n = len(self.codes)
         anchors = np.repeat(np.arange(n), self.partners)
         other = rng.integers(0, n - 1, size=anchors.size)
@@ -155,17 +178,104 @@ class PoolPairs(EpochPairs):
             near = np.tile(np.arange(self.partners) < self.near_count, n)
             pick = rng.integers(0, self.neighbours.shape[1], size=int(near.sum()))
             other[near] = self.neighbours[anchors[near], pick]
-        seqs = self.sequences
-        ed = cpdist(
-            [seqs[i] for i in anchors],
-            [seqs[j] for j in other],
-            scorer=Levenshtein.distance,
-            workers=self.workers,
-        )
+        ed = self.distance_of(anchors, other)
         keep = ed > 0  # identical sequences teach nothing (as with the matrix)
         order = rng.permutation(int(keep.sum()))
         pairs = np.stack([anchors[keep], other[keep]], axis=1)[order]
         return pairs, (ed[keep][order] / self.length).astype(np.float32)
+
+
+class GroupBatches(keras.utils.PyDataset):
+    """Steps over groups of ``size`` sequences with all pairs among them (each sequence is
+    embedded once per step, not once per pair): codes ``(size, W)`` and targets ED/L
+    ``(size, size)``, ``-1`` where a pair is not scored (a sequence with itself or an identical
+    one). Each epoch (seeded by ``seed`` and its number) puts every one of ``members`` (rows of
+    ``codes``) in one random group; with ``neighbours`` (rows' near relatives, rows of
+    ``codes``), a share ``near`` of each group are near relatives of its other members.
+    ``distance_of(rows_a, rows_b)`` gives the edit distances of pairs of rows."""
+
+    def __init__(self, codes, members, length, size, seed, distance_of, neighbours=None, near=0.0):
+        super().__init__()
+        if size < 2:
+            raise ValueError(f"groups of {size} sequences have no pairs")
+        self.codes, self.members, self.length = codes, np.asarray(members), length
+        self.distance_of, self.neighbours, self.seed, self.epoch = distance_of, neighbours, seed, 0
+        extra = int(round(near * size)) if neighbours is not None else 0
+        self.size, self.extra = size, min(extra, size - 1)
+        self._resample()
+
+    @property
+    def pair_count(self) -> int:
+        return sum(int((t >= 0).sum()) // 2 for t in self.targets)
+
+    def _resample(self):
+        rng = np.random.default_rng([self.seed, self.epoch])
+        order = self.members[rng.permutation(len(self.members))]
+        first = self.size - self.extra  # the group's drawn members; the rest: their relatives
+        groups = []
+        for start in range(0, len(order), first):
+            g = order[start : start + first]
+            if self.extra:
+                anchors = g[np.arange(self.extra) % len(g)]
+                pick = rng.integers(0, self.neighbours.shape[1], size=self.extra)
+                g = np.concatenate([g, self.neighbours[anchors, pick]])
+            if len(g) > 1:
+                groups.append(g)
+        upper = [np.triu_indices(len(g), 1) for g in groups]
+        ed = self.distance_of(
+            np.concatenate([g[i] for g, (i, _) in zip(groups, upper, strict=True)]),
+            np.concatenate([g[j] for g, (_, j) in zip(groups, upper, strict=True)]),
+        )
+        self.groups, self.targets, at = groups, [], 0
+        for g, (i, j) in zip(groups, upper, strict=True):
+            t = np.full((len(g), len(g)), -1.0, np.float32)
+            d = ed[at : at + len(i)] / self.length
+            at += len(i)
+            t[i, j] = t[j, i] = np.where(d > 0, d, -1.0)  # identical sequences: not scored
+            self.targets.append(t)
+
+    def __len__(self):
+        return len(self.groups)
+
+    def __getitem__(self, k):
+        return self.codes[self.groups[k]], self.targets[k]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._resample()
+
+
+class GroupModel(keras.Model):
+    """Training-only view of a Siamese model's encoder and distance head: a group of
+    sequences in, all their pair distances ``(n, n)`` out (shares the Siamese weights)."""
+
+    def __init__(self, encoder, head):
+        super().__init__()
+        self.encoder, self.head = encoder, head
+
+    def call(self, codes, training=False):
+        emb = self.encoder(codes, training=training)
+        return self.head(ops.expand_dims(emb, 1), ops.expand_dims(emb, 0))
+
+
+# ED/L below which the relative loss counts errors as absolute: 2 % of L (a few tens of edits
+# on full-length 16S), so pairs at distance ~0 do not dominate.
+RELATIVE_FLOOR = 0.02
+
+
+def pair_loss(kind: str):
+    """The training loss over targets ED/L (``training.loss``); targets < 0 are not scored.
+    ``mse``: squared error; ``relative``: squared error over ``(ED/L + RELATIVE_FLOOR)^2``."""
+
+    def loss(target, pred):
+        keep = ops.cast(target >= 0, pred.dtype)
+        err = pred - target
+        if kind == "relative":
+            err = err / (ops.abs(target) + RELATIVE_FLOOR)
+        return ops.sum(keep * ops.square(err)) / ops.maximum(ops.sum(keep), 1.0)
+
+    loss.__name__ = kind
+    return loss
 
 
 def evaluate(encoder, head, codes, distances, idx, length) -> tuple[float, np.ndarray, np.ndarray]:
@@ -198,7 +308,8 @@ class AllPairsValidation(keras.callbacks.Callback):
                 f"training {self.label}: validation distances became non-finite "
                 f"in epoch {epoch + 1}"
             )
-        logs["rmse_pct"] = 100.0 * math.sqrt(loss)
+        # the squared error's mean (a metric where the loss is another)
+        logs["rmse_pct"] = 100.0 * math.sqrt(logs["mse"] if "mse" in logs else loss)
         logs["val_loss"] = (rmse / 100.0) ** 2
         logs["val_rmse_pct"] = rmse
 
@@ -217,28 +328,8 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         alphabet_size,
     )
     model = build_siamese(encoder, settings.distance)
-    if pool is None:
-        data = PairBatches(
-            codes,
-            distances,
-            parts["train"],
-            length,
-            settings.partners,
-            settings.batch_size,
-            settings.seed,
-        )
-    else:
-        data = PoolPairs(
-            np.concatenate([codes[parts["train"]], pool.codes]),
-            pool.train_sequences + pool.sequences,
-            length,
-            settings.partners,
-            settings.batch_size,
-            settings.seed,
-            pool.workers,
-            settings.near_partners,
-        )
-    if len(data.pairs) == 0:
+    data = training_data(settings, codes, distances, parts["train"], length, pool)
+    if data.pair_count == 0:
         raise nothing_to_learn(label, len(parts["train"]))
     # Keras applies weight decay decoupled (AdamW): each step shrinks weights by lr * decay.
     # The geometry's own parameters (sphere radius, distance scale) are not decayed.
@@ -249,8 +340,15 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
     )
     if settings.weight_decay:
         optimizer.exclude_from_weight_decay(var_names=["^radius$", "^scale$"])
-    model.compile(optimizer=optimizer, loss="mse")
     encoder, head = split_siamese(model)
+    # Groups train through a view of the same encoder and head (the Siamese model is saved).
+    fitted = GroupModel(encoder, head) if settings.groups else model
+    if settings.loss == "mse" and not settings.groups:
+        fitted.compile(optimizer=optimizer, loss="mse")  # NeuroSEED's, as it always was
+    else:
+        fitted.compile(
+            optimizer=optimizer, loss=pair_loss(settings.loss), metrics=[pair_loss("mse")]
+        )
     callbacks = [
         AllPairsValidation(encoder, head, codes, distances, parts["val"], length, label),
         keras.callbacks.EarlyStopping(
@@ -259,17 +357,65 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
     ]
     log.info(
         "training %s: %d parameters, %d train (+%d pool) / %d val / %d test sequences, "
-        "%d pairs per epoch",
+        "%d pairs per epoch (%s loss)",
         label,
         model.count_params(),
         len(parts["train"]),
         0 if pool is None else len(pool.sequences),
         len(parts["val"]),
         len(parts["test"]),
-        len(data.pairs),
+        data.pair_count,
+        settings.loss,
     )
-    hist = model.fit(data, epochs=settings.epochs, callbacks=callbacks, verbose=verbose)
-    return model, pd.DataFrame(hist.history), len(data.pairs)
+    hist = fitted.fit(data, epochs=settings.epochs, callbacks=callbacks, verbose=verbose)
+    return model, pd.DataFrame(hist.history), data.pair_count
+
+
+def training_data(settings, codes, distances, train_idx, length, pool):
+    """Each epoch's training pairs (``training.groups``, ``training.pool``): from the matrix
+    over the train part, or over the train part plus the pool with exact distances on the fly."""
+    if pool is None:
+        if settings.groups:
+            return GroupBatches(
+                codes,
+                train_idx,
+                length,
+                settings.groups,
+                settings.seed,
+                lambda a, b: distances[a, b],
+            )
+        return PairBatches(
+            codes,
+            distances,
+            train_idx,
+            length,
+            settings.partners,
+            settings.batch_size,
+            settings.seed,
+        )
+    codes = np.concatenate([codes[train_idx], pool.codes])
+    sequences = pool.train_sequences + pool.sequences
+    if settings.groups:
+        return GroupBatches(
+            codes,
+            np.arange(len(codes)),
+            length,
+            settings.groups,
+            settings.seed,
+            exact_distances(sequences, pool.workers),
+            near_relatives(codes, settings.near_partners),
+            settings.near_partners,
+        )
+    return PoolPairs(
+        codes,
+        sequences,
+        length,
+        settings.partners,
+        settings.batch_size,
+        settings.seed,
+        pool.workers,
+        settings.near_partners,
+    )
 
 
 def _fit_sample(train_idx: np.ndarray, seed: int, size: int = 1000) -> np.ndarray:
