@@ -190,7 +190,7 @@ class GroupBatches(keras.utils.PyDataset):
     embedded once per step, not once per pair): codes ``(size, W)`` and targets ED/L
     ``(size, size)``, ``-1`` where a pair is not scored (a sequence with itself or an identical
     one). Each epoch (seeded by ``seed`` and its number) puts every one of ``members`` (rows of
-    ``codes``) in one random group; with ``neighbours`` (rows' near relatives, rows of
+    ``codes``) in a random group (once; the last group is filled up with others); with ``neighbours`` (rows' near relatives, rows of
     ``codes``), a share ``near`` of each group are near relatives of its other members.
     ``distance_of(rows_a, rows_b)`` gives the edit distances of pairs of rows."""
 
@@ -215,6 +215,8 @@ class GroupBatches(keras.utils.PyDataset):
         groups = []
         for start in range(0, len(order), first):
             g = order[start : start + first]
+            if len(g) < first:  # the last: filled up from the first (steps of one shape)
+                g = np.concatenate([g, order[: min(first, len(order)) - len(g)]])
             if self.extra:
                 anchors = g[np.arange(self.extra) % len(g)]
                 pick = rng.integers(0, self.neighbours.shape[1], size=self.extra)
