@@ -190,8 +190,9 @@ class GroupBatches(keras.utils.PyDataset):
     embedded once per step, not once per pair): codes ``(size, W)`` and targets ED/L
     ``(size, size)``, ``-1`` where a pair is not scored (a sequence with itself or an identical
     one). Each epoch (seeded by ``seed`` and its number) puts every one of ``members`` (rows of
-    ``codes``) in a random group (once; the last group is filled up with others); with ``neighbours`` (rows' near relatives, rows of
-    ``codes``), a share ``near`` of each group are near relatives of its other members.
+    ``codes``) in one random group (the last is filled up with others); with ``neighbours``
+    (rows' near relatives, rows of ``codes``), a share ``near`` of each group are near
+    relatives of its other members.
     ``distance_of(rows_a, rows_b)`` gives the edit distances of pairs of rows."""
 
     def __init__(self, codes, members, length, size, seed, distance_of, neighbours=None, near=0.0):
