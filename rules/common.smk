@@ -3,7 +3,7 @@ import re
 from neuroseed import registry, sources
 from neuroseed.config import canonical
 from neuroseed.settings import search_settings, search_space, settings_from_config
-from neuroseed.workflow import gpu_request, local_gpus, prefer_checkout
+from neuroseed.workflow import gpu_limit, prefer_checkout
 
 # Job scripts import this checkout's library, as the Snakefile does.
 prefer_checkout(f"{workflow.basedir}/src")
@@ -21,12 +21,13 @@ wildcard_constraints:
 
 
 DATASET = config["dataset"]
-# What each training job declares as resources: gpu (0 when it runs here and here is no GPU).
-TRAINING_GPUS = gpu_request(config["training"]["gpu"], workflow.local_exec)
-# Here (not on a cluster, where the scheduler places GPU jobs): as many GPU jobs at once as this
-# machine has GPUs, unless the command line or a profile sets it (--resources gpu=N).
-if workflow.local_exec and TRAINING_GPUS:
-    workflow.global_resources.setdefault("gpu", local_gpus())
+# What each training job declares as resources: gpu (on SLURM: sbatch --gpus).
+TRAINING_GPUS = config["training"]["gpu"]
+# On a machine with GPUs running the jobs itself, as many GPU jobs at once as it has GPUs,
+# unless the command line or a profile sets it (--resources gpu=N); elsewhere no limit.
+LOCAL_GPU_LIMIT = gpu_limit(TRAINING_GPUS, workflow.resource_settings.nodes)
+if LOCAL_GPU_LIMIT:
+    workflow.global_resources.setdefault("gpu", LOCAL_GPU_LIMIT)
 
 
 PATRIC_FETCH_KEYS = (

@@ -1,4 +1,4 @@
-"""Training jobs declare a GPU only where one backs the declaration."""
+"""Training jobs ask for training.gpu GPUs; only a machine with GPUs caps them at its count."""
 
 import os
 import subprocess
@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from conftest import SNAKEMAKE, copy_workflow
 
-from neuroseed.workflow import gpu_request, local_gpus
+from neuroseed.workflow import gpu_limit, local_gpus
 
 
 @pytest.fixture
@@ -39,19 +39,21 @@ def test_local_gpus_counts_what_nvidia_smi_lists_and_cuda_visible_devices_allows
     assert local_gpus() == 0
 
 
-def test_the_configured_request_holds_on_a_cluster_and_where_a_gpu_is(fake_gpus):
+def test_only_a_machine_running_gpu_jobs_itself_caps_them_at_its_gpus(fake_gpus):
+    fake_gpus(2)
+    assert gpu_limit(1, cluster_jobs=None) == 2
+    assert gpu_limit(1, cluster_jobs=50) is None  # a cluster's nodes are not this machine
+    assert gpu_limit(0, cluster_jobs=None) is None  # no GPU jobs
     fake_gpus(0)
-    assert gpu_request(1, local_exec=True) == 0  # CPU-only machine: CPU jobs, side by side
-    assert gpu_request(1, local_exec=False) == 1  # cluster nodes are not this machine
-    fake_gpus(1)
-    assert gpu_request(1, local_exec=True) == 1
-    assert gpu_request(0, local_exec=True) == 0
+    assert gpu_limit(1, cluster_jobs=None) is None  # CPU-only: side by side as cores allow
 
 
-def _snakemake(work, env, *args) -> str:
-    """Snakemake's output for the tiny config in ``work``, with ``env``."""
+def _snakemake(work, env, *args, configs=("tiny.yaml",)) -> str:
+    """Snakemake's output for the tiny config (and ``configs``) in ``work``, with ``env`` (2
+    cores unless ``args`` name a profile)."""
+    cores = [] if "--profile" in args else ["--cores", "2"]
     out = subprocess.run(
-        [*SNAKEMAKE, *args, "--cores", "2", "--configfile", "tiny.yaml"],
+        [*SNAKEMAKE, *args, *cores, "--configfile", *configs],
         cwd=work,
         capture_output=True,
         text=True,
@@ -61,11 +63,11 @@ def _snakemake(work, env, *args) -> str:
     return out.stdout + out.stderr
 
 
-def _declared_gpus(work, env):
-    out = _snakemake(work, env, "-n")
+def _declared_gpus(work, env, *args, configs=("tiny.yaml",)):
+    out = _snakemake(work, env, "-n", *args, configs=configs)
     jobs = out.split("rule ")
     return {
-        line.split("gpu=")[1].strip()
+        line.split("gpu=")[1].split(",")[0].strip()
         for job in jobs
         if job.startswith("train_model:")
         for line in job.splitlines()
@@ -81,13 +83,15 @@ def work(tmp_path):
 
 
 @pytest.mark.workflow
-def test_training_jobs_declare_a_gpu_only_on_a_machine_with_one(work, fake_gpus):
-    """Without a GPU no gpu resource holds training jobs back."""
-    fake_gpus(1)
-    with_gpu = {**os.environ}
-    no_gpu = {**with_gpu, "CUDA_VISIBLE_DEVICES": ""}
-    assert _declared_gpus(work, with_gpu) == {"1"}
-    assert _declared_gpus(work, no_gpu) == {"0"}
+def test_training_jobs_ask_for_the_configured_gpus_wherever_they_run(work, fake_gpus):
+    """The request is ``training.gpu`` here and on SLURM (``--gpus=1``), also when the
+    submitting machine has no GPU (before: 0, so cluster jobs got no GPU)."""
+    fake_gpus(0)
+    env = {**os.environ}
+    assert _declared_gpus(work, env) == {"1"}
+    assert _declared_gpus(work, env, "--profile", "profiles/slurm") == {"1"}
+    (work / "cpu.yaml").write_text("training: {gpu: 0}\n")
+    assert _declared_gpus(work, env, configs=("tiny.yaml", "cpu.yaml")) == {"0"}
 
 
 def test_the_workflow_profile_leaks_nothing_into_the_slurm_profile():
@@ -121,3 +125,4 @@ def test_a_machine_runs_as_many_gpu_jobs_at_once_as_it_has_gpus(work, fake_gpus)
     assert _provided_gpus(work, env) == 2
     assert _provided_gpus(work, env, "--resources", "gpu=8") == 8  # the user's limit holds
     assert _provided_gpus(work, {**env, "CUDA_VISIBLE_DEVICES": ""}) is None  # CPU jobs
+    assert _provided_gpus(work, env, "--jobs", "4") is None  # read as cluster submission

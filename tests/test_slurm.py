@@ -50,14 +50,39 @@ def slurm_job_names() -> list[str]:
     return out.splitlines()
 
 
+def slurm_jobs_since(before: int) -> list[dict]:
+    """SLURM's record of the jobs after job id ``before``: id, comment (Snakemake writes the
+    rule there), state, GPUs asked for, start and end."""
+    fields = ("JobID", "Comment", "State", "tres-per-job", "StartTime", "EndTime")
+    out = subprocess.run(
+        ["squeue", "-t", "all", "-h", "-O", ",".join(f"{f}:200|" for f in fields)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    jobs = [
+        dict(zip(fields, (v.strip() for v in line.split("|")), strict=False))
+        for line in out.splitlines()
+    ]
+    return [j for j in jobs if int(j["JobID"]) > before]
+
+
 def test_tiny_workflow_runs_through_slurm(cluster, tmp_path):
+    """The default ``training.gpu: 1``: every training job asks SLURM for one GPU (the test
+    cluster has two fake ones), the other jobs for none; GPU jobs run side by side."""
     work = copy_workflow(tmp_path)
-    (work / "cpu.yaml").write_text(json.dumps({"training": {"gpu": 0}}))
+    # one CPU per training job, so that two fit the test node's two CPUs (and two fake GPUs)
+    (work / "one_thread.yaml").write_text(json.dumps({"threads": {"training": 1}}))
     before = max((int(j.split()[0]) for j in slurm_job_names()), default=0)
     # the stages and every training run, not the evaluation jobs (CI time): 13 SLURM jobs
     targets = [f"results/tiny/{p}" for p in ("figures/rmse.png", "figures/training_curves.pdf")]
     proc = slurm_snakemake(
-        work, *targets, "results/tiny/sequences/tree.nwk", "--configfile", "tiny.yaml", "cpu.yaml"
+        work,
+        *targets,
+        "results/tiny/sequences/tree.nwk",
+        "--configfile",
+        "tiny.yaml",
+        "one_thread.yaml",
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     res = work / "results" / "tiny"
@@ -81,6 +106,20 @@ def test_tiny_workflow_runs_through_slurm(cluster, tmp_path):
     ids_in_squeue = {j.split()[0] for j in jobs}
     assert ids_in_squeue <= ids_in_logs, (ids_in_squeue, ids_in_logs)
     assert any("train_model" in str(p) for p in logs)
+    recorded = slurm_jobs_since(before)
+    training = [j for j in recorded if "rule_train_model" in j["Comment"]]
+    models = list((res / "training").glob("*/*/seed*/model.keras"))
+    assert len(training) == len(models) >= 4, (training, models)
+    assert all(j["tres-per-job"] == "gres:gpu:1" for j in training), [
+        (j["Comment"][-30:], j["tres-per-job"]) for j in training
+    ]
+    others = [j for j in recorded if j not in training]
+    assert others and all(j["tres-per-job"] in ("", "N/A") for j in others), others
+    # nothing holds GPU jobs back beyond the cluster's own two GPUs: some ran at the same time
+    spans = sorted((j["StartTime"], j["EndTime"]) for j in training)
+    assert any(
+        later[0] < earlier[1] for earlier, later in zip(spans[:-1], spans[1:], strict=True)
+    ), spans
 
 
 def test_failing_slurm_job_fails_the_workflow_and_names_its_log(cluster, tmp_path):

@@ -44,14 +44,17 @@ def local_gpus() -> int:
     return listed
 
 
-def gpu_request(configured: int, local_exec: bool) -> int:
-    """GPUs a training job declares: ``training.gpu``, except where jobs run on this machine
-    and it has none. Then they are CPU jobs, and run side by side as the cores allow instead of
-    one at a time behind a ``gpu`` resource that no GPU backs. A cluster executor always
-    gets the configured request: the submitting machine's GPUs say nothing of the nodes'."""
-    if configured and local_exec and local_gpus() == 0:
-        return 0
-    return configured
+def gpu_limit(configured: int, cluster_jobs: int | None) -> int | None:
+    """How many GPU jobs Snakemake itself lets run at once (its global ``gpu`` resource), or
+    None for no limit. Training jobs always ask for ``training.gpu`` GPUs (on SLURM: sbatch
+    ``--gpus``). Only a machine running them itself (``cluster_jobs``, Snakemake's ``--jobs``
+    node count, unset) that has GPUs caps them at its count; a CPU-only one runs them side by
+    side as the cores allow, and on a cluster the scheduler places them. Decided while the
+    Snakefile is read, when the executor is not known yet: hence ``--jobs``, which Snakemake
+    also reads as cluster submission (use ``--cores`` or ``--resources gpu=N`` locally)."""
+    if not configured or cluster_jobs is not None:
+        return None
+    return local_gpus() or None
 
 
 def run(main: Callable[[Any], None], smk: Any) -> None:

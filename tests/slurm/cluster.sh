@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A single-node SLURM cluster on localhost, for testing cluster execution (needs root).
+# A single-node SLURM cluster on localhost with two fake GPUs, for testing cluster execution
+# (needs root).
 #   tests/slurm/cluster.sh start STATE_DIR   install slurm-wlm + munge if missing, start munged,
 #                                            slurmctld and slurmd; their pids go to STATE_DIR
 #   tests/slurm/cluster.sh stop STATE_DIR    stop exactly the daemons that start started
@@ -59,9 +60,14 @@ SlurmctldLogFile=/var/log/slurm/slurmctld.log
 SlurmdLogFile=/var/log/slurm/slurmd.log
 SlurmctldPidFile=$state/slurmctld.pid
 SlurmdPidFile=$state/slurmd.pid
-NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+GresTypes=gpu
+NodeName=$host CPUs=$cpus RealMemory=$mem Gres=gpu:2 State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
+    # Two fake GPUs (GRES backed by plain files, nothing uses them): jobs that ask for --gpus=1
+    # are scheduled as on a GPU cluster, and run on the CPU.
+    touch "$state/gpu0" "$state/gpu1"
+    printf 'AutoDetect=off\nName=gpu File=%s/gpu[0-1]\n' "$state" > /etc/slurm/gres.conf
     if scontrol ping 2>/dev/null | grep -q "is UP"; then
         echo "a slurmctld is already running here: using it, and leaving it running" >&2
         rm -f "$state/slurmctld.pid" "$state/slurmd.pid"
@@ -71,6 +77,8 @@ CONF
     /usr/sbin/slurmctld
     wait_for 20 scontrol ping
     /usr/sbin/slurmd
+    # a node left drained by an earlier configuration (saved state) is back in service
+    scontrol update nodename="$host" state=resume 2>/dev/null || true
     wait_for 30 sh -c "sinfo -h -o %t | grep -qE '^(idle|mix|alloc)'"
     sinfo
 }
