@@ -10,6 +10,10 @@ rule align_sequences:
     conda:
         "../envs/mafft.yaml"
     threads: config["threads"]["alignment"]
+    resources:
+        **capacity.per_attempt(
+            lambda wildcards, input, threads: capacity.alignment(input.fasta)
+        ),
     params:
         options=config["encoding"]["mafft_options"],
     script:

@@ -1,6 +1,6 @@
 import re
 
-from neuroseed import registry, sources
+from neuroseed import capacity, registry, sources
 from neuroseed.config import canonical
 from neuroseed.settings import search_settings, search_space, settings_from_config
 from neuroseed.workflow import gpu_limit, prefer_checkout
@@ -281,3 +281,10 @@ def source_params():
     if source["region"] == "full":
         del source["region"]
     return canonical(source)
+
+
+def training_capacity(wildcards, input, threads):
+    """A training job's :func:`neuroseed.capacity.training` estimate."""
+    pool = config["training"]["pool"]["size"] if "pool" in input.keys() else 0
+    trained = wildcards.encoder in registry.TRAINED
+    return capacity.training(input.distances, pool, trained)

@@ -10,5 +10,11 @@ rule compute_edit_distance:
     conda:
         "../envs/neuroseed.yaml"
     threads: config["threads"]["edit_distance"]
+    resources:
+        **capacity.per_attempt(
+            lambda wildcards, input, threads: capacity.edit_distance(
+                input.fasta, threads
+            )
+        ),
     script:
         "../scripts/compute_edit_distance.py"

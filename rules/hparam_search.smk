@@ -13,6 +13,7 @@ rule search_hparams:
         "../envs/neuroseed.yaml"
     threads: config["threads"]["training"]
     resources:
+        **capacity.per_attempt(training_capacity),
         gpu=TRAINING_GPUS,
     params:
         settings=hparam_settings,

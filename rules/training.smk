@@ -16,6 +16,7 @@ rule train_model:
         "../envs/neuroseed.yaml"
     threads: config["threads"]["training"]
     resources:
+        **capacity.per_attempt(training_capacity),
         gpu=TRAINING_GPUS,
     params:
         settings=train_settings,

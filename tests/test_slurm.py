@@ -33,7 +33,6 @@ def slurm_snakemake(work: Path, *args: str) -> subprocess.CompletedProcess:
         sys.executable, "-m", "snakemake", "--profile", "profiles/slurm",
         "--default-resources", "slurm_partition=debug", "slurm_account=none",
         "mem_mb=1000", "runtime=10",
-        "--set-resources", "train_model:mem_mb=2000", "compute_edit_distance:mem_mb=1000",
         "--slurm-status-command", "squeue",
         "--slurm-init-seconds-before-status-checks", "2",
         "--seconds-between-status-checks", "2",
@@ -52,8 +51,8 @@ def slurm_job_names() -> list[str]:
 
 def slurm_jobs_since(before: int) -> list[dict]:
     """SLURM's record of the jobs after job id ``before``: id, comment (Snakemake writes the
-    rule there), state, GPUs asked for, start and end."""
-    fields = ("JobID", "Comment", "State", "tres-per-job", "StartTime", "EndTime")
+    rule there), state, GPUs and memory asked for, start and end."""
+    fields = ("JobID", "Comment", "State", "tres-per-job", "MinMemory", "StartTime", "EndTime")
     out = subprocess.run(
         ["squeue", "-t", "all", "-h", "-O", ",".join(f"{f}:200|" for f in fields)],
         capture_output=True,
@@ -113,6 +112,11 @@ def test_tiny_workflow_runs_through_slurm(cluster, tmp_path):
     assert all(j["tres-per-job"] == "gres:gpu:1" for j in training), [
         (j["Comment"][-30:], j["tres-per-job"]) for j in training
     ]
+    # memory: the heavy rules' estimate from their input (neuroseed.capacity), others the default
+    from neuroseed import capacity
+
+    estimate = capacity.training(str(res / "edit_distance" / "distances.npy"), 0, True)
+    assert {j["MinMemory"] for j in training} == {f"{estimate['mem_mb']}M"}, training
     others = [j for j in recorded if j not in training]
     assert others and all(j["tres-per-job"] in ("", "N/A") for j in others), others
     # nothing holds GPU jobs back beyond the cluster's own two GPUs: some ran at the same time

@@ -6,7 +6,8 @@ One module per concern, in the order the workflow uses them:
   default), ``registry`` (encoder, distance, split and source names; split-name format),
   ``settings`` (one training run's settings), ``sources`` (where sequences and trees come from)
 - files: ``io`` (FASTA, JSON, atomic writes), ``artifacts`` (loading checked artifacts),
-  ``workflow`` (job scripts' logging and one-line errors)
+  ``workflow`` (job scripts' logging and one-line errors), ``capacity`` (memory and wall time
+  a heavy job asks a cluster for)
 - data stages: ``patric`` (PATRIC/BV-BRC retrieval), ``regions`` (in-silico amplicons),
   ``sequences`` (validation), ``trees``
   (phylogenies), ``alignment`` (MAFFT), ``encoding`` (padding to integer arrays),
