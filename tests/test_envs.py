@@ -20,8 +20,8 @@ PACKAGE_OF = {
 }
 # imported only where the optional backend or tool is chosen, never by a default run
 OPTIONAL = {"torch", "jax", "snakemake"}
-# in an env though no script imports them: the interpreter, tools the rules call, ete3's six
-NOT_IMPORTED = {"python", "pip", "mafft", "six"}
+# in an env though no script imports them: the interpreter, tools the rules call
+NOT_IMPORTED = {"python", "pip", "mafft"}
 
 
 def rule_envs() -> dict[str, tuple[str, str]]:
@@ -136,7 +136,7 @@ def test_the_command_runs_without_the_workflow_packages():
     """As after ``pip install neuroseed`` (no extras): the workflow-only packages unimportable."""
     import subprocess
 
-    blocked = ["snakemake", "pandas", "matplotlib", "seaborn", "ete3", "keras_tuner", "requests"]
+    blocked = ["snakemake", "pandas", "matplotlib", "seaborn", "keras_tuner", "requests"]
     blocked += ["qiime_default_reference"]
     code = (
         f"import sys; sys.modules.update(dict.fromkeys({blocked!r}))\n"

@@ -97,16 +97,16 @@ def line_distances(n):
 
 
 def balanced_tree(n_leaves):
-    from ete3 import Tree
+    from neuroseed.trees import Node
 
     names = [f"id{i}" for i in range(n_leaves)]
-    nodes = [Tree(name=x) for x in names]
+    nodes = [Node(name=x) for x in names]
     while len(nodes) > 1:
         merged = []
         for a, b in zip(nodes[::2], nodes[1::2], strict=True):
-            parent = Tree()
-            parent.add_child(a, dist=1)
-            parent.add_child(b, dist=1)
+            parent = Node()
+            parent.children = [a, b]
+            a.up = b.up = parent
             merged.append(parent)
         nodes = merged
     return nodes[0], names
@@ -151,7 +151,7 @@ def test_tree_split_never_cuts_a_withheld_clade(depth):
     for part, target in (("test", 26), ("val", 13)):
         assert target <= len(split[part]) < target + 2**depth
         for g in groups[part]:
-            clade = tree.get_common_ancestor(g) if len(g) > 1 else tree & g[0]
+            clade = tree.common_ancestor(g)
             assert not train & set(clade.get_leaf_names())  # the whole clade is withheld
     if depth == 4:  # in a balanced tree, clades of 16 are exactly the groups
         assert all(len(g) == 16 for g in groups["test"])
@@ -188,8 +188,9 @@ def test_upgma_tree_groups_the_closest_sequences():
 
     d = np.array([[0, 1, 8, 9], [1, 0, 8, 9], [8, 8, 0, 2], [9, 9, 2, 0]])
     tree = upgma_tree(d, ["a", "b", "c", "d"])
-    assert sorted(tree.get_common_ancestor("a", "b").get_leaf_names()) == ["a", "b"]
-    assert tree.get_distance("a", "b") == pytest.approx(1.0)  # ultrametric: ED/2 each side
+    pair = tree.common_ancestor(["a", "b"])
+    assert sorted(pair.get_leaf_names()) == ["a", "b"]
+    assert [c.dist for c in pair.children] == pytest.approx([0.5, 0.5])  # ED/2 each side
 
 
 def test_a_split_file_id_removed_by_a_filter_is_explained(tmp_path):

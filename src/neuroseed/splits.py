@@ -208,7 +208,7 @@ def tree_split(
             below, node = (node, count), node.up
         if below is not None and size * size < below[1] * count:  # below is nearer in ratio
             node = below[0]
-        members = leaves_of[node]
+        members = np.sort(leaves_of[node])  # dataset order: not the tree file's child order
         return members[unassigned[members]]
 
     return _withhold(ids, group_of, val_fraction, test_fraction, seed, depth)
