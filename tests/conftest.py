@@ -60,6 +60,22 @@ def toy_data(n=24, length=30, seed=0):
     return codes, d, parts, codes.shape[1]
 
 
+def toy_pool(codes, train):
+    """A training pool for :func:`toy_data`: three mutants (10 % substitutions) of each of the
+    ``train`` rows' sequences."""
+    from neuroseed.encoding import decode, encode
+    from neuroseed.training import TrainingPool
+
+    train_seqs = decode(codes[train])
+    rng = np.random.default_rng(5)
+    pool_seqs = [
+        "".join(rng.choice(list("ACGT")) if rng.random() < 0.1 else c for c in s)
+        for s in train_seqs * 3
+    ]
+    pool_codes, _ = encode(pool_seqs, codes.shape[1])
+    return TrainingPool(pool_codes, pool_seqs, train_seqs, workers=2)
+
+
 @pytest.fixture
 def fasta(tmp_path):
     """Write a FASTA file from ``(header, sequence)`` pairs and return its path."""

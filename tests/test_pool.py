@@ -5,17 +5,17 @@ import json
 import keras
 import numpy as np
 import pytest
-from conftest import copy_workflow, smk, toy_data
+from conftest import copy_workflow, smk, toy_data, toy_pool
 
 from neuroseed import NeuroseedError
 from neuroseed.edit_distance import edit_distance_matrix
-from neuroseed.encoding import decode, encode
+from neuroseed.encoding import encode
 from neuroseed.model_file import load_siamese
 from neuroseed.models import build_encoder, build_siamese
 from neuroseed.pool import select
 from neuroseed.sequences import Record
 from neuroseed.settings import defaults
-from neuroseed.training import PoolPairs, TrainingPool, train
+from neuroseed.training import PoolPairs, train
 
 OPTIONS = {"ambiguous": "keep", "min_length": 5}
 
@@ -109,19 +109,12 @@ def test_kmer_net_starts_as_the_kmer_and_length_distance():
 
 def test_training_with_a_pool_learns_and_the_model_reloads(tmp_path):
     codes, d, parts, length = toy_data()
-    train_seqs = [s for s in decode(codes[parts["train"]])]
-    rng = np.random.default_rng(5)
-    pool_seqs = [
-        "".join(rng.choice(list("ACGT")) if rng.random() < 0.1 else c for c in s)
-        for s in train_seqs * 3
-    ]
-    pool_codes, _ = encode(pool_seqs, codes.shape[1])
-    pool = TrainingPool(pool_codes, pool_seqs, train_seqs, workers=2)
+    pool = toy_pool(codes, parts["train"])
     settings = defaults(
         "kmer_net", "manhattan", epochs=2, partners=3, batch_size=16, hparams={"k": 3}
     )
     model, history, metrics = train(settings, codes, d, parts, length, verbose=0, pool=pool)
-    assert metrics["pool_sequences"] == len(pool_seqs) and len(history) == 2
+    assert metrics["pool_sequences"] == len(pool.sequences) and len(history) == 2
     assert np.isfinite(history["val_rmse_pct"]).all()
     model.save(tmp_path / "m.keras")
     encoder, head = load_siamese(tmp_path / "m.keras")

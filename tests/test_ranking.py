@@ -4,17 +4,16 @@ sequences (training.groups), from the matrix and from a pool with distances on t
 import keras
 import numpy as np
 import pytest
-from conftest import toy_data
+from conftest import toy_data, toy_pool
 
 from neuroseed.edit_distance import edit_distance_matrix
-from neuroseed.encoding import decode, encode
+from neuroseed.encoding import encode
 from neuroseed.model_file import load_siamese
 from neuroseed.runtime import embed, pairwise_predictions
 from neuroseed.settings import defaults
 from neuroseed.training import (
     RELATIVE_FLOOR,
     GroupBatches,
-    TrainingPool,
     exact_distances,
     pair_loss,
     train,
@@ -124,14 +123,7 @@ def test_training_on_groups_from_the_matrix_learns_and_saves_the_trained_weights
 
 def test_training_on_groups_over_a_pool_with_near_relatives():
     codes, d, parts, length = toy_data()
-    train_seqs = decode(codes[parts["train"]])
-    rng = np.random.default_rng(5)
-    pool_seqs = [
-        "".join(rng.choice(list("ACGT")) if rng.random() < 0.1 else c for c in s)
-        for s in train_seqs * 3
-    ]
-    pool_codes, _ = encode(pool_seqs, codes.shape[1])
-    pool = TrainingPool(pool_codes, pool_seqs, train_seqs, workers=2)
+    pool = toy_pool(codes, parts["train"])
     settings = defaults(
         "kmer_net",
         "manhattan",
@@ -143,7 +135,7 @@ def test_training_on_groups_over_a_pool_with_near_relatives():
     )
     keras.utils.set_random_seed(0)
     model, history, metrics = train(settings, codes, d, parts, length, verbose=0, pool=pool)
-    assert metrics["pool_sequences"] == len(pool_seqs) and len(history) == 2
+    assert metrics["pool_sequences"] == len(pool.sequences) and len(history) == 2
     assert np.isfinite(history["val_rmse_pct"]).all()
     # 56 sequences in groups of 6 drawn + 2 relatives: 10 groups, at most 28 pairs each
     assert 200 < metrics["train_pairs_per_second"] * metrics["train_seconds"] / 2 <= 280
