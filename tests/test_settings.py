@@ -14,6 +14,8 @@ def test_settings_from_config_resolve_every_encoder_setting():
             "batch_size": 8,
             "partners": 2,
             "patience": 3,
+            "loss": "mse",
+            "groups": 0,
             "pool": {"size": 0, "near": 0.5},  # near partners need a pool: off here
         },
         "encoders": {
