@@ -13,6 +13,8 @@ import math
 import os
 from functools import lru_cache
 
+from neuroseed.io import read_fasta
+
 # Memory of a Python job with numpy and the library loaded, and with TensorFlow/Keras too (MB).
 BASE_MB = 500
 KERAS_MB = 2000
@@ -30,15 +32,8 @@ MIN_MINUTES = 10
 
 @lru_cache(maxsize=64)
 def _fasta_shape(path: str, mtime: float) -> tuple[int, int]:
-    n = longest = length = 0
-    with open(path) as fh:
-        for line in fh:
-            if line.startswith(">"):
-                n += 1
-                longest, length = max(longest, length), 0
-            else:
-                length += len(line.strip())
-    return n, max(longest, length)
+    records = read_fasta(path)
+    return len(records), max(len(seq) for _, _, seq in records)
 
 
 def fasta_shape(path: str) -> tuple[int, int]:
