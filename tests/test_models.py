@@ -285,3 +285,126 @@ def test_embedded_conv_is_the_dense_layer_then_the_convolution(width):
     grads_want = tape.gradient(loss_want, [dense.kernel, dense.bias, conv.kernel])
     for g, w in zip(grads_got, grads_want, strict=True):
         np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-3, atol=1e-3)
+
+
+def _keras_first_block(units, width, depth, pool, length, next_conv):
+    """NeuroSEED's first block from Keras's own layers: one-hot, dense, convolution, batch
+    norm, ReLU, average pooling and (``next_conv``) the second convolution, without bias."""
+    codes = keras.Input((length,), dtype="int8")
+    x = keras.layers.Dense(units, name="dense")(OneHot(depth)(codes))
+    x = keras.layers.Conv1D(units, width, padding="same", name="conv")(x)
+    x = keras.layers.BatchNormalization(momentum=0.9, name="bn")(x)
+    x = keras.layers.Activation("relu")(x)
+    if length >= 2 * pool:
+        x = keras.layers.AveragePooling1D(pool)(x)
+    if next_conv:
+        x = keras.layers.Conv1D(units, width, padding="same", use_bias=False, name="next")(x)
+    return keras.Model(codes, x)
+
+
+@pytest.mark.parametrize(
+    "width,depth,pool,length,next_conv",
+    [
+        (3, 4, 2, 25, True),
+        (3, 4, 2, 25, False),
+        (5, 4, 2, 24, True),
+        (4, 5, 3, 20, True),
+        (3, 4, 3, 5, True),
+        (1, 4, 2, 9, False),
+    ],
+)
+@pytest.mark.parametrize("path", ["folded", "table", "layers"])
+def test_first_block_is_keras_layers_one_by_one(
+    width, depth, pool, length, next_conv, path, monkeypatch
+):
+    """The CNN's first block (from codes through its table, with or without the next
+    convolution folded in, or layer by layer) is the same function as Keras's one-hot ->
+    dense -> convolution -> batch norm -> ReLU -> pooling -> convolution: outputs in training
+    and inference, every weight's gradient, moving statistics."""
+    import tensorflow as tf
+
+    from neuroseed import kernels
+    from neuroseed.models import FirstBlock
+
+    units = 6
+    rng = np.random.default_rng(width * 10 + depth)
+    codes = rng.integers(-1, depth + 2, size=(7, length)).astype("int8")
+    codes[:2, -4:] = -1  # padding
+    monkeypatch.setattr(FirstBlock, "uses_table", lambda self: path != "layers")
+    monkeypatch.setattr(kernels, "MAX_FOLDED", kernels.MAX_FOLDED if path == "folded" else 0)
+    ours = FirstBlock(units, width, depth, pool, next_conv)
+    ours(codes)
+    ref = _keras_first_block(units, width, depth, pool, length, next_conv)
+    theirs = {
+        "dense_kernel": ref.get_layer("dense").kernel,
+        "dense_bias": ref.get_layer("dense").bias,
+        "kernel": ref.get_layer("conv").kernel,
+        "bias": ref.get_layer("conv").bias,
+        "gamma": ref.get_layer("bn").gamma,
+        "beta": ref.get_layer("bn").beta,
+    }
+    if next_conv:
+        theirs["next_kernel"] = ref.get_layer("next").kernel
+    pairs = [(w, theirs[w.name]) for w in ours.trainable_weights]
+    assert len(pairs) == len(ref.trainable_weights)
+    for mine, their in pairs:
+        value = rng.normal(size=mine.shape).astype("float32")
+        mine.assign(value), their.assign(value)
+    bn = ref.get_layer("bn")
+    for _ in range(2):  # a second step runs on the updated moving statistics
+        with tf.GradientTape(persistent=True) as tape:
+            got, want = ours(codes, training=True), ref(codes, training=True)
+            weights = tf.constant(rng.normal(size=want.shape), dtype="float32")
+            loss_got, loss_want = tf.reduce_sum(got * weights), tf.reduce_sum(want * weights)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-4)
+        grads_got = tape.gradient(loss_got, [m for m, _ in pairs])
+        grads_want = tape.gradient(loss_want, [t for _, t in pairs])
+        # biases whose effect batch norm subtracts have gradients zero up to rounding
+        scale = max(float(np.abs(w.numpy()).max()) for w in grads_want)
+        for g, w, (var, _) in zip(grads_got, grads_want, pairs, strict=True):
+            np.testing.assert_allclose(g.numpy(), w.numpy(), atol=5e-5 * scale, err_msg=var.name)
+    np.testing.assert_allclose(ours.norm.moving_mean.numpy(), bn.moving_mean.numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        ours.norm.moving_variance.numpy(), bn.moving_variance.numpy(), rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        ours(codes, training=False).numpy(), ref(codes, training=False).numpy(), atol=1e-4
+    )
+
+
+def test_first_block_uses_its_table_on_a_cpu_with_tensorflow():
+    from neuroseed.models import FirstBlock
+
+    assert FirstBlock(32, 3).uses_table() and FirstBlock(32, 5).uses_table()
+    assert not FirstBlock(32, 9).uses_table()  # a 6**9-row table: layer by layer
+
+
+def test_table_kernels_give_the_same_bits_on_any_thread_count():
+    """The gradient is summed in fixed chunks: one thread and two give identical bits."""
+    import numba
+
+    from neuroseed import kernels
+
+    rng = np.random.default_rng(5)
+    index = rng.integers(0, 216, size=(33, 101)).astype("int32")
+    grad = rng.normal(size=(33, 50, 8)).astype("float32")
+    tables = rng.normal(size=(3, 216, 8)).astype("float32")
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            kernels.set_threads(threads)
+            results.append(
+                (
+                    kernels.window_scatter(grad, index, 2, 1, 3, 216),
+                    kernels.window_gather(tables, index, 2, 1),
+                    kernels.window_gather(tables[:1], index, 2, 0),
+                )
+            )
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # one tap: the mean of each pooling window's rows
+    pooled = tables[0][index[:, :100]].reshape(33, 50, 2, 8).mean(2)
+    np.testing.assert_allclose(results[0][2], pooled, rtol=1e-5, atol=1e-6)

@@ -161,14 +161,17 @@ def test_users_of_trained_models_do_not_import_training_and_there_are_no_cycles(
 
 
 def test_deferred_imports_only_keep_tensorflow_from_loading():
-    """A project module imported inside a function is one that loads Keras, and a comment
-    says why; every other import sits at the top of its module."""
+    """A project module imported inside a function is one that loads Keras or Numba (their
+    import takes seconds), and a comment says why; every other import sits at the top of its
+    module."""
     graph = import_graph(deferred=False)
     loads_keras = set()
     for m in graph:
         body = ast.parse((LIBRARY / f"{m}.py").read_text()).body
         if any(
-            isinstance(n, ast.Import | ast.ImportFrom) and "keras" in ast.unparse(n) for n in body
+            isinstance(n, ast.Import | ast.ImportFrom)
+            and any(heavy in ast.unparse(n) for heavy in ("keras", "numba"))
+            for n in body
         ):
             loads_keras.add(m)
     heavy = {m for m in graph if m in loads_keras or reachable(graph, m) & loads_keras}
@@ -177,7 +180,7 @@ def test_deferred_imports_only_keep_tensorflow_from_loading():
         for module, late, lineno in _imports(path):
             if not late:
                 continue
-            assert module in heavy, f"{path.name}:{lineno} defers {module}, which loads no Keras"
+            assert module in heavy, f"{path.name}:{lineno} defers {module}: no Keras or Numba"
             above = "\n".join(lines[max(0, lineno - 6) : lineno])
             assert "here, not above" in above, f"{path.name}:{lineno}: say why it is deferred"
 

@@ -13,7 +13,8 @@ One module per concern, in the order the workflow uses them:
   (phylogenies), ``alignment`` (MAFFT), ``encoding`` (padding to integer arrays),
   ``edit_distance`` (exact Levenshtein matrices), ``splits`` (train/val/test), ``pool``
   (training sequences beyond the matrix)
-- models: ``geometry`` (embedding distances), ``models`` (Keras encoders), ``training``
+- models: ``geometry`` (embedding distances), ``models`` (Keras encoders), ``kernels``
+  (compiled CPU kernels of the CNN's first block), ``training``
   (pair sampling, fitting, evaluation), ``hparam_search`` (random search), ``model_file`` (the
   trained-model file and its identity), ``runtime`` (backend set-up, embedding)
 - use and figures: ``embedding_search`` (embed and search new sequences), ``index`` (references

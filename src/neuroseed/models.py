@@ -19,6 +19,12 @@ PACKAGE = "neuroseed"
 BN_MOMENTUM = 0.9
 
 
+def one_hot(codes, depth: int, dtype: str = "float32"):
+    """Codes ``(batch, L)`` -> ``(batch, L, depth)``; other codes (padding, N) -> zero rows."""
+    hot = ops.expand_dims(ops.cast(codes, "int32"), -1) == ops.arange(depth, dtype="int32")
+    return ops.cast(hot, dtype)
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class OneHot(layers.Layer):
     """Codes ``(batch, L)`` -> ``(batch, L, depth)``; other codes (padding, N) -> zero rows."""
@@ -28,9 +34,7 @@ class OneHot(layers.Layer):
         self.depth = depth
 
     def call(self, codes):
-        codes = ops.cast(codes, "int32")
-        hot = ops.expand_dims(codes, -1) == ops.arange(self.depth, dtype="int32")
-        return ops.cast(hot, self.compute_dtype)
+        return one_hot(codes, self.depth, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape, self.depth)
@@ -115,10 +119,7 @@ class BatchNorm(layers.BatchNormalization):
             )
             # the kernel returns the unbiased batch variance; Keras averages the biased one
             n = tf.cast(tf.size(x) // channels, "float32")
-            variance = variance * (n - 1.0) / tf.maximum(n, 2.0)
-            m = self.momentum
-            self.moving_mean.assign(self.moving_mean * m + mean * (1.0 - m))
-            self.moving_variance.assign(self.moving_variance * m + variance * (1.0 - m))
+            self.update_moving(mean, variance * (n - 1.0) / tf.maximum(n, 2.0))
         else:
             y, _, _ = tf.compat.v1.nn.fused_batch_norm(
                 x,
@@ -130,6 +131,12 @@ class BatchNorm(layers.BatchNormalization):
                 **kwargs,
             )
         return tf.cast(tf.reshape(y, shape), self.compute_dtype)
+
+    def update_moving(self, mean, variance) -> None:
+        """Keras's moving averages, from a batch's mean and biased variance."""
+        m = self.momentum
+        self.moving_mean.assign(self.moving_mean * m + mean * (1.0 - m))
+        self.moving_variance.assign(self.moving_variance * m + variance * (1.0 - m))
 
 
 def tiny_dense(units: int, fan_in: int, seed: int | None = None, **kwargs) -> layers.Dense:
@@ -310,7 +317,8 @@ ON_CODES = set()
 
 def body(name: str, on_codes: bool = False):
     """Register the decorated function as the body of encoder ``name``; with ``on_codes`` it
-    is called as ``fn(codes, hp, embedding_dim)`` and returns the embedding."""
+    is called as ``fn(codes, hp, embedding_dim, depth)`` (``depth``: the alphabet size) and
+    returns the embedding."""
 
     def register(fn):
         BODIES[name] = fn
@@ -386,17 +394,173 @@ class EmbeddedConv(layers.Layer):
         return {**super().get_config(), "units": self.units, "kernel_size": self.kernel_size}
 
 
-@body("cnn")
-def _cnn(x, hp):
-    channels, pool, width = int(hp["channels"]), int(hp["pool_size"]), int(hp["kernel_size"])
-    for k in range(int(hp["layers"])):
-        if k == 0:  # NeuroSEED's position-wise dense layer and first convolution, as one
-            x = EmbeddedConv(channels, width, name="position_conv0")(x)
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class FirstBlock(EmbeddedConv):
+    """The CNN's first block, from integer codes: NeuroSEED's one-hot input, position-wise
+    dense layer and first convolution (:class:`EmbeddedConv`'s weights), batch norm, ReLU,
+    average pooling (``pool``; none where the sequence is shorter than two windows) and, with
+    ``next_conv``, the second convolution (``next_kernel``, no bias).
+
+    The first convolution's output at a position depends only on the ``kernel_size`` codes in
+    its window, each one of ``depth`` symbols, another code (a zero one-hot row) or outside the
+    sequence: a table of at most ``(depth + 2) ** kernel_size`` rows. On TensorFlow on a CPU
+    the block computes that table, its batch statistics from how often each row occurs,
+    normalises and rectifies it, multiplies it by each tap of the second convolution where
+    that keeps it small, and gathers, pools and sums rows per position (:mod:`neuroseed.kernels`):
+    the same function and gradients as the layers one by one, without their full-length
+    activations and passes over them (docs/benchmarks.md). On other backends, on GPUs, or
+    where the table would be too large, it runs the layers one by one.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        kernel_size: int,
+        depth: int = 4,
+        pool: int = 2,
+        next_conv: bool = False,
+        **kwargs,
+    ):
+        super().__init__(units, kernel_size, **kwargs)
+        self.depth, self.pool, self.next_conv = depth, pool, next_conv
+        self.norm = BatchNorm(momentum=BN_MOMENTUM, name="norm")
+
+    def build(self, input_shape):
+        super().build((*input_shape, self.depth))
+        self.norm.build((*input_shape, self.units))
+        if self.next_conv:
+            shape = (self.kernel_size, self.units, self.units)
+            self.next_kernel = self.add_weight(shape, torch_default_init(), name="next_kernel")
+
+    def pooling(self, length: int) -> int:
+        return self.pool if length >= 2 * self.pool else 1
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1] // self.pooling(input_shape[1]), self.units)
+
+    def rows(self) -> int:
+        return (self.depth + 2) ** self.kernel_size
+
+    def uses_table(self) -> bool:
+        """TensorFlow on a CPU, with a table whose gradient fits the kernels' bound."""
+        from neuroseed import kernels  # here, not above: Numba only where it is used
+
+        if keras.backend.backend() != "tensorflow" or self.rows() * self.units > kernels.MAX_TABLE:
+            return False
+        import tensorflow as tf
+
+        return not tf.config.list_logical_devices("GPU")
+
+    def call(self, codes, training=None):
+        from neuroseed import kernels  # here, not above: Numba only where it is used
+
+        pool = self.pooling(codes.shape[1])
+        if not self.uses_table():
+            x = super().call(one_hot(codes, self.depth, self.compute_dtype))
+            x = ops.relu(self.norm(x, training=training))
+            x = ops.average_pool(x, pool, pool, "valid") if pool > 1 else x
         else:
+            index, table = self.rectified_table(codes, training)
+            k = self.kernel_size
+            if self.next_conv and k * self.rows() * self.units <= kernels.MAX_FOLDED:
+                taps = ops.einsum("rc,kce->kre", table, self.next_kernel)
+                return window_lookup(taps, index, pool, (k - 1) // 2)
+            x = window_lookup(ops.expand_dims(table, 0), index, pool, 0)
+        return ops.conv(x, self.next_kernel, padding="same") if self.next_conv else x
+
+    def rectified_table(self, codes, training):
+        """Each position's table row ``(B, L)`` and the table after batch norm and ReLU."""
+        import tensorflow as tf
+
+        k, depth, length = self.kernel_size, self.depth, codes.shape[1]
+        base = depth + 2  # a symbol, another code (zero one-hot row), outside the sequence
+        # each position's row: its window's codes as digits in base `base` ("same" padding
+        # as TensorFlow's: the extra tap of an even kernel on the right)
+        digit = tf.cast(codes, "int32")
+        digit = tf.where((digit >= 0) & (digit < depth), digit, depth)
+        left = (k - 1) // 2
+        digit = tf.pad(digit, [[0, 0], [left, k - 1 - left]], constant_values=depth + 1)
+        index = digit[:, :length]
+        for t in range(1, k):
+            index = index * base + digit[:, t : t + length]
+        # each tap's contribution per digit: the composed kernel plus the dense bias for a
+        # symbol, the dense bias alone for another code, nothing outside
+        taps = ops.einsum("dc,kce->kde", self.dense_kernel, self.conv_kernel)
+        through = ops.expand_dims(ops.einsum("c,kce->ke", self.dense_bias, self.conv_kernel), 1)
+        per_tap = ops.concatenate([taps + through, through, ops.zeros_like(through)], axis=1)
+        digits = np.indices((base,) * k).reshape(k, -1)  # digit t of each row
+        table = self.conv_bias + sum(ops.take(per_tap[t], digits[t], axis=0) for t in range(k))
+        norm = self.norm
+        if training and norm.trainable:
+            rows = self.rows()
+            flat = tf.reshape(index, [-1])
+            counts = tf.cast(tf.math.bincount(flat, minlength=rows, maxlength=rows), table.dtype)
+            n = tf.reduce_sum(counts)
+            mean = tf.linalg.matvec(table, counts, transpose_a=True) / n
+            variance = tf.linalg.matvec(tf.square(table - mean), counts, transpose_a=True) / n
+            norm.update_moving(mean, variance)
+        else:
+            mean, variance = norm.moving_mean, norm.moving_variance
+        scale = norm.gamma * tf.math.rsqrt(variance + norm.epsilon)
+        return index, tf.nn.relu((table - mean) * scale + norm.beta)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "depth": self.depth,
+            "pool": self.pool,
+            "next_conv": self.next_conv,
+        }
+
+
+def window_lookup(tables, index, pool: int, left: int):
+    """:func:`neuroseed.kernels.window_gather` as a TensorFlow op (CPU), with its gradient."""
+    import tensorflow as tf
+
+    from neuroseed import kernels  # here, not above: Numba only where it is used
+
+    taps, rows = tables.shape[0], tables.shape[1]
+
+    @tf.custom_gradient
+    def lookup(tables):
+        out = tf.numpy_function(
+            lambda t, i: kernels.window_gather(t, i, pool, left),
+            [tables, index],
+            tf.float32,
+            False,
+        )
+        out.set_shape([index.shape[0], index.shape[1] // pool, tables.shape[2]])
+
+        def grad(upstream):
+            g = tf.numpy_function(
+                lambda u, i: kernels.window_scatter(u, i, pool, left, taps, rows),
+                [upstream, index],
+                tf.float32,
+                False,
+            )
+            g.set_shape(tables.shape)
+            return g
+
+        return out, grad
+
+    return lookup(tables)
+
+
+@body("cnn", on_codes=True)
+def _cnn(codes, hp, embedding_dim, depth):
+    channels, pool, width = int(hp["channels"]), int(hp["pool_size"]), int(hp["kernel_size"])
+    n_layers = int(hp["layers"])
+    # convolutions after the first have no bias: the batch norm right after subtracts it. The
+    # same function, without a parameter whose gradient is rounding noise and costs ~15% of
+    # a CPU step to reduce
+    x = FirstBlock(channels, width, depth, pool, next_conv=n_layers > 1, name="block0")(codes)
+    for k in range(1, n_layers):
+        if k > 1:
             x = layers.Conv1D(
                 channels,
                 width,
                 padding="same",
+                use_bias=False,
                 kernel_initializer=torch_default_init(),
                 name=f"conv{k}",
             )(x)
@@ -404,7 +568,8 @@ def _cnn(x, hp):
         x = layers.Activation("relu")(x)
         if x.shape[1] >= 2 * pool:
             x = layers.AveragePooling1D(pool)(x)
-    return layers.Flatten()(x)
+    x = layers.Flatten()(x)
+    return tiny_dense(embedding_dim, x.shape[-1], name="embedding")(x)
 
 
 @body("gru")
@@ -489,7 +654,7 @@ class SqrtCounts(layers.Layer):
 
 
 @body("kmer_net", on_codes=True)
-def _kmer_net(codes, hp, embedding_dim):
+def _kmer_net(codes, hp, embedding_dim, depth):
     """The k-mer profile and the length, each with a learned weight, beside a learned MLP
     embedding of the profile. With the manhattan distance the model starts close to the
     untrained ``counts L1 + length_weight * |length difference|``, scaled to ED/L (one
@@ -535,7 +700,7 @@ def build_encoder(
     hp = {**encoder_hparams(name, distance), **(hparams or {})}
     codes = keras.Input(shape=(length,), dtype="int8", name="codes")
     if name in ON_CODES:
-        emb = BODIES[name](codes, hp, embedding_dim)
+        emb = BODIES[name](codes, hp, embedding_dim, alphabet_size)
     elif name in registry.TRAINED:
         x = BODIES[name](OneHot(alphabet_size, name="one_hot")(codes), hp)
         emb = tiny_dense(embedding_dim, x.shape[-1], name="embedding")(x)

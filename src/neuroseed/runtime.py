@@ -29,6 +29,9 @@ def configure_backend(threads: int, seed: int) -> dict[str, str]:
         except RuntimeError:  # already initialised in this process
             pass
         tf.config.experimental.enable_op_determinism()
+        from neuroseed import kernels  # here, not above: Numba only with TensorFlow
+
+        kernels.set_threads(threads)
         gpus = tf.config.list_physical_devices("GPU")
         for gpu in gpus:  # several jobs share a GPU (--resources gpu=N): take memory as needed
             try:
