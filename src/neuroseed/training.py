@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import time
 from dataclasses import asdict, dataclass
 
@@ -317,6 +318,31 @@ class AllPairsValidation(keras.callbacks.Callback):
         logs["val_rmse_pct"] = rmse
 
 
+def batch_stream(data: EpochPairs | GroupBatches):
+    """``data``'s batches as ``fit`` takes them: on TensorFlow, a tf.data pipeline that
+    prefetches one batch on one thread, shuffles the batch order and resamples at each epoch's
+    end as Keras does for a PyDataset, but without Keras's autotuned prefetching, whose threads
+    slowed every other epoch's steps by up to 70 % on 2 cores (docs/benchmarks.md); elsewhere
+    ``data`` itself."""
+    if keras.backend.backend() != "tensorflow":
+        return data
+    import tensorflow as tf
+
+    def batches():
+        order = list(range(len(data)))
+        random.shuffle(order)  # the batch order Keras's fit(shuffle=True) gives a PyDataset
+        for k in order:
+            yield data[k]
+        data.on_epoch_end()
+
+    spec = keras.tree.map_structure(lambda a: tf.TensorSpec((None, *a.shape[1:]), a.dtype), data[0])
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.threading.private_threadpool_size = 1
+    stream = tf.data.Dataset.from_generator(batches, output_signature=spec).prefetch(1)
+    return stream.with_options(options)
+
+
 def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verbose=2, pool=None):
     """Gradient training of a Siamese encoder; returns the model, its history and the number
     of training pairs per epoch. With ``pool`` (:class:`TrainingPool`), training pairs are
@@ -370,7 +396,9 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         data.pair_count,
         settings.loss,
     )
-    hist = fitted.fit(data, epochs=settings.epochs, callbacks=callbacks, verbose=verbose)
+    hist = fitted.fit(
+        batch_stream(data), epochs=settings.epochs, callbacks=callbacks, verbose=verbose
+    )
     return model, pd.DataFrame(hist.history), data.pair_count
 
 
