@@ -3,7 +3,7 @@ import re
 from neuroseed import capacity, registry, sources
 from neuroseed.config import canonical
 from neuroseed.settings import search_settings, search_space, settings_from_config
-from neuroseed.workflow import gpu_limit, prefer_checkout
+from neuroseed.workflow import gpu_limit, prefer_checkout, training_threads
 
 # Job scripts import this checkout's library, as the Snakefile does.
 prefer_checkout(f"{workflow.basedir}/src")
@@ -26,6 +26,12 @@ TRAINING_GPUS = config["training"]["gpu"]
 # On a machine with GPUs running the jobs itself, as many GPU jobs at once as it has GPUs,
 # unless the command line or a profile sets it (--resources gpu=N); elsewhere no limit.
 LOCAL_GPU_LIMIT = gpu_limit(TRAINING_GPUS, workflow.resource_settings.nodes)
+# Threads per training job: threads.training, at most half the local cores (two side by side).
+TRAINING_THREADS = training_threads(
+    config["threads"]["training"],
+    workflow.resource_settings.cores,
+    workflow.resource_settings.nodes,
+)
 if LOCAL_GPU_LIMIT:
     workflow.global_resources.setdefault("gpu", LOCAL_GPU_LIMIT)
 

@@ -12,7 +12,7 @@ rule evaluate_retrieval:
         "results/{dataset}/benchmarks/evaluate_retrieval/{split}/{encoder}-{distance}-seed{seed}.tsv"
     conda:
         "../envs/neuroseed.yaml"
-    threads: config["threads"]["training"]
+    threads: TRAINING_THREADS
     params:
         references=config["evaluation"]["references"],
         queries=config["evaluation"]["queries"],
@@ -34,7 +34,7 @@ rule evaluate_clustering:
         "results/{dataset}/benchmarks/evaluate_clustering/{split}/{encoder}-{distance}-seed{seed}.tsv"
     conda:
         "../envs/neuroseed.yaml"
-    threads: config["threads"]["training"]
+    threads: TRAINING_THREADS
     params:
         size=config["evaluation"]["clustering_size"],
     script:

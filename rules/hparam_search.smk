@@ -11,7 +11,7 @@ rule search_hparams:
         "results/{dataset}/benchmarks/search_hparams/{split}/{encoder}-{distance}.tsv"
     conda:
         "../envs/neuroseed.yaml"
-    threads: config["threads"]["training"]
+    threads: TRAINING_THREADS
     resources:
         **capacity.per_attempt(training_capacity),
         gpu=TRAINING_GPUS,

@@ -14,7 +14,7 @@ rule train_model:
         "results/{dataset}/benchmarks/train_model/{split}/{encoder}-{distance}-seed{seed}.tsv"
     conda:
         "../envs/neuroseed.yaml"
-    threads: config["threads"]["training"]
+    threads: TRAINING_THREADS
     resources:
         **capacity.per_attempt(training_capacity),
         gpu=TRAINING_GPUS,

@@ -126,3 +126,16 @@ def test_a_machine_runs_as_many_gpu_jobs_at_once_as_it_has_gpus(work, fake_gpus)
     assert _provided_gpus(work, env, "--resources", "gpu=8") == 8  # the user's limit holds
     assert _provided_gpus(work, {**env, "CUDA_VISIBLE_DEVICES": ""}) is None  # CPU jobs
     assert _provided_gpus(work, env, "--jobs", "4") is None  # read as cluster submission
+
+
+def test_training_jobs_take_at_most_half_the_local_cores():
+    """Two training jobs side by side on a machine running the jobs itself; a cluster job gets
+    threads.training whatever the submitting machine has."""
+    from neuroseed.workflow import training_threads
+
+    assert training_threads(4, 2, None) == 1
+    assert training_threads(4, 3, None) == 1
+    assert training_threads(4, 16, None) == 4
+    assert training_threads(4, 1, None) == 1
+    assert training_threads(4, 2, 100) == 4  # --jobs: a cluster
+    assert training_threads(4, None, None) == 4  # no --cores (a dry run)

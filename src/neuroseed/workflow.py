@@ -57,6 +57,17 @@ def gpu_limit(configured: int, cluster_jobs: int | None) -> int | None:
     return local_gpus() or None
 
 
+def training_threads(configured: int, cores: int | None, cluster_jobs: int | None) -> int:
+    """Threads of a training job: ``threads.training``, and on a machine running the jobs
+    itself (``--cores``, no ``--jobs``) at most half its cores, so that two training jobs run
+    side by side. On 2 cores the default run took 559 s with two CNN jobs of one thread at once
+    against 644 s with one job of two threads at a time (docs/benchmarks.md, "The default
+    run"). On a cluster every job gets ``threads.training``."""
+    if cluster_jobs is not None or not cores:
+        return configured
+    return max(1, min(configured, cores // 2))
+
+
 def run(main: Callable[[Any], None], smk: Any) -> None:
     """Run ``main(snakemake)`` with stdout/stderr and logging sent to the rule's log file.
 
