@@ -107,9 +107,10 @@ def test_training_on_groups_from_the_matrix_learns_and_saves_the_trained_weights
     d = edit_distance_matrix(seqs)
     idx = np.random.default_rng(0).permutation(len(seqs))
     parts = {"train": idx[:40], "val": idx[40:52], "test": idx[52:]}
-    settings = defaults("mlp", "hyperbolic", epochs=5, groups=8, loss=loss)
+    # 8 epochs of 5 groups: fewer leave the outcome to the order of the draws
+    settings = defaults("mlp", "hyperbolic", epochs=8, groups=8, loss=loss)
     model, history, metrics = train(settings, codes, d, parts, 60, verbose=0)
-    assert metrics["groups"] == 8 and metrics["loss"] == loss and len(history) == 5
+    assert metrics["groups"] == 8 and metrics["loss"] == loss and len(history) == 8
     # the train %RMSE is the squared error's, whatever the loss (~45 % at the start)
     assert np.isfinite(history["rmse_pct"]).all() and history["rmse_pct"].iloc[-1] < 20
     assert metrics["test_rmse_pct"] < 0.85 * metrics["constant_predictor_test_rmse_pct"]

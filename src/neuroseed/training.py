@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import time
+import warnings
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import keras
 import numpy as np
@@ -318,29 +319,39 @@ class AllPairsValidation(keras.callbacks.Callback):
         logs["val_rmse_pct"] = rmse
 
 
-def batch_stream(data: EpochPairs | GroupBatches):
-    """``data``'s batches as ``fit`` takes them: on TensorFlow, a tf.data pipeline that
-    prefetches one batch on one thread, shuffles the batch order and resamples at each epoch's
-    end as Keras does for a PyDataset, but without Keras's autotuned prefetching, whose threads
-    slowed every other epoch's steps by up to 70 % on 2 cores (docs/benchmarks.md); elsewhere
-    ``data`` itself."""
+class Resample(keras.callbacks.Callback):
+    """Fresh pairs (or groups) for the next epoch, where ``fit`` reads them through
+    :func:`batch_stream` (Keras resamples a PyDataset it reads itself)."""
+
+    def __init__(self, data: EpochPairs | GroupBatches):
+        super().__init__()
+        self.data = data
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.data.on_epoch_end()
+
+
+def batch_stream(data: EpochPairs | GroupBatches) -> tuple[Any, list]:
+    """What ``fit`` reads ``data``'s batches from, and the callbacks that go with it. On
+    TensorFlow: a tf.data pipeline that prefetches one batch on one thread, resampled at each
+    epoch's end by :class:`Resample`, instead of Keras's wrapper of a PyDataset, whose
+    autotuned prefetching threads slowed every other epoch's steps by up to 70 % on 2 cores
+    (docs/benchmarks.md). The batches come in the order drawn (pairs and groups are drawn in
+    random order). Elsewhere: ``data`` itself."""
     if keras.backend.backend() != "tensorflow":
-        return data
+        return data, []
     import tensorflow as tf
 
-    def batches():
-        order = list(range(len(data)))
-        random.shuffle(order)  # the batch order Keras's fit(shuffle=True) gives a PyDataset
-        for k in order:
+    def batches():  # no side effects: Keras may open an iterator it never reads
+        for k in range(len(data)):
             yield data[k]
-        data.on_epoch_end()
 
     spec = keras.tree.map_structure(lambda a: tf.TensorSpec((None, *a.shape[1:]), a.dtype), data[0])
     options = tf.data.Options()
     options.autotune.enabled = False
     options.threading.private_threadpool_size = 1
     stream = tf.data.Dataset.from_generator(batches, output_signature=spec).prefetch(1)
-    return stream.with_options(options)
+    return stream.with_options(options), [Resample(data)]
 
 
 def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verbose=2, pool=None):
@@ -396,9 +407,17 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         data.pair_count,
         settings.loss,
     )
-    hist = fitted.fit(
-        batch_stream(data), epochs=settings.epochs, callbacks=callbacks, verbose=verbose
-    )
+    stream, resample = batch_stream(data)
+    with warnings.catch_warnings():
+        # a stream of unknown length: Keras counts the first epoch's batches and says so
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        hist = fitted.fit(
+            stream,
+            epochs=settings.epochs,
+            callbacks=callbacks + resample,
+            verbose=verbose,
+            shuffle=not resample,  # a tf.data stream is not shuffled by Keras (it warns)
+        )
     return model, pd.DataFrame(hist.history), data.pair_count
 
 
