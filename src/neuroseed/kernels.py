@@ -50,7 +50,7 @@ def window_scatter(
     return _window_scatter(grad, index, pool, left, partial)
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+@numba.njit(parallel=True, cache=True)
 def _window_gather(tables, index, pool, left, out):
     taps, channels = tables.shape[0], tables.shape[2]
     batch, pooled = out.shape[0], out.shape[1]
@@ -70,7 +70,7 @@ def _window_gather(tables, index, pool, left, out):
                 out[b, j, c] *= weight
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+@numba.njit(parallel=True, cache=True)
 def _window_scatter(grad, index, pool, left, partial):
     batch, pooled, channels = grad.shape
     chunks, taps, rows = partial.shape[0], partial.shape[1], partial.shape[2]
