@@ -379,11 +379,18 @@ class EmbeddedConv(layers.Layer):
         self.conv_kernel = self.add_weight((self.kernel_size, units, units), init(), name="kernel")
         self.conv_bias = self.add_weight((units,), "zeros", name="bias")
 
+    def composed(self):
+        """The composed kernel ``(k, depth, units)`` and the dense bias through each tap
+        ``(k, units)``."""
+        return (
+            ops.einsum("dc,kce->kde", self.dense_kernel, self.conv_kernel),
+            ops.einsum("c,kce->ke", self.dense_bias, self.conv_kernel),
+        )
+
     def call(self, x):
-        kernel = ops.einsum("dc,kce->kde", self.dense_kernel, self.conv_kernel)
+        kernel, taps = self.composed()
         y = ops.conv(x, kernel, padding="same")
         # the dense bias at each position, through the taps whose input lies inside the sequence
-        taps = ops.einsum("c,kce->ke", self.dense_bias, self.conv_kernel)
         inside = ops.ones((1, x.shape[1], 1), dtype=x.dtype)
         return y + ops.conv(inside, ops.expand_dims(taps, 1), padding="same") + self.conv_bias
 
@@ -485,8 +492,8 @@ class FirstBlock(EmbeddedConv):
             index = index * base + digit[:, t : t + length]
         # each tap's contribution per digit: the composed kernel plus the dense bias for a
         # symbol, the dense bias alone for another code, nothing outside
-        taps = ops.einsum("dc,kce->kde", self.dense_kernel, self.conv_kernel)
-        through = ops.expand_dims(ops.einsum("c,kce->ke", self.dense_bias, self.conv_kernel), 1)
+        taps, through = self.composed()
+        through = ops.expand_dims(through, 1)
         per_tap = ops.concatenate([taps + through, through, ops.zeros_like(through)], axis=1)
         digits = np.indices((base,) * k).reshape(k, -1)  # digit t of each row
         table = self.conv_bias + sum(ops.take(per_tap[t], digits[t], axis=0) for t in range(k))
