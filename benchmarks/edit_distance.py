@@ -2,13 +2,20 @@
 
     python benchmarks/edit_distance.py --n 1000 --threads 2 --repeats 3
     python benchmarks/edit_distance.py --memory --n 5000 --threads 2
+    python benchmarks/edit_distance.py --tiles 4 --n 5000 --threads 2
 
 Speed mode times (a) this project's engine (de-duplication, sampled score_hint, blocks),
 (b) raw ``rapidfuzz.process.cdist(seqs, seqs, workers=-1)``, (c) a multiprocessing Pool over rows
 with ``Levenshtein.distance`` filling the full n x n matrix (the original NeuroSEED code's way) and
 (d) a single-core loop over pairs; checks that all four matrices are identical and prints pairs/s
 and ratios (medians over repeats). Memory mode runs the file engine in a child process and
-compares its peak RSS with the matrix size.
+compares its peak RSS with the matrix size. Tiles mode runs the stage as the workflow's jobs
+would, each a fresh process reading the FASTA: (a) one job of ``--threads`` workers (rule
+compute_edit_distance), (b) the ``tile_jobs`` of ``--tiles`` row blocks one after another with
+``--threads`` workers each, then the merge, (c) the tile jobs ``--threads`` at a time with one
+worker each (``snakemake --cores T`` with ``threads.edit_distance: 1``), then the merge; it
+checks that the three files are byte-identical and prints pairs/s and the ratios b/a (the cost
+of cutting the job) and c/a, medians over repeats.
 """
 
 from __future__ import annotations
@@ -157,6 +164,83 @@ def memory(args) -> None:
     print(f"command: {cmd} --n {args.n} --threads {args.threads}")
 
 
+JOB = """
+import sys
+sys.path.insert(0, {src!r})
+from neuroseed import edit_distance as ed
+{call}
+"""
+
+
+def tiles(args) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from neuroseed.workflow import tile_jobs
+
+    seqs = greengenes(args.n)
+    pairs = args.n * (args.n - 1) // 2
+    jobs = len(tile_jobs(args.tiles))
+    src = str(Path(__file__).resolve().parents[1] / "src")
+
+    def job(call: str) -> None:
+        subprocess.run([sys.executable, "-c", JOB.format(src=src, call=call)], check=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fasta = Path(tmp) / "s.fasta"
+        fasta.write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
+
+        def one(out: Path) -> None:
+            job(f"ed.compute({str(fasta)!r}, {str(out)!r}, workers={args.threads})")
+
+        def tiled(out: Path, side_by_side: bool) -> None:
+            parts = [Path(tmp) / f"t{k}.npz" for k in range(jobs)]
+            workers = 1 if side_by_side else args.threads
+            calls = [
+                f"ed.compute_fasta_tile({str(fasta)!r}, {args.tiles}, {k}, {str(p)!r}, {workers})"
+                for k, p in enumerate(parts)
+            ]
+            with ThreadPoolExecutor(args.threads if side_by_side else 1) as pool:
+                list(pool.map(job, calls))
+            names = [str(p) for p in parts]
+            job(f"ed.merge_fasta_tiles({str(fasta)!r}, {args.tiles}, {names!r}, {str(out)!r})")
+            for p in parts:
+                p.unlink()
+
+        methods = {
+            "a: one job": one,
+            f"b: {jobs} tile jobs one at a time + merge": lambda out: tiled(out, False),
+            f"c: {jobs} tile jobs {args.threads} at a time + merge": lambda out: tiled(out, True),
+        }
+        print(
+            f"{args.n} Greengenes sequences, {pairs} pairs, {args.tiles} row blocks = {jobs} "
+            f"tile jobs, {args.threads} threads, {args.repeats} repeats"
+        )
+        rates, ref = {}, None
+        for name, fn in methods.items():
+            times = []
+            for r in range(args.repeats):
+                out = Path(tmp) / f"{name[0]}{r}.npy"
+                start = time.perf_counter()
+                fn(out)
+                times.append(time.perf_counter() - start)
+                ref = ref or out.read_bytes()
+                if out.read_bytes() != ref:
+                    sys.exit(f"{name}: the matrix file differs from one job's")
+                out.unlink()
+            rates[name] = pairs / statistics.median(times)
+            print(
+                f"  {name:40s} {rates[name]:>10,.0f} pairs/s  (median "
+                f"{statistics.median(times):.1f} s)  identical=True"
+            )
+    a, b, c = rates.values()
+    print(f"ratio b/a (tile jobs one at a time vs one job): {b / a:.3f}")
+    print(f"ratio c/a (tile jobs side by side vs one job):  {c / a:.3f}")
+    print(
+        f"command: python benchmarks/edit_distance.py --tiles {args.tiles} --n {args.n} "
+        f"--threads {args.threads} --repeats {args.repeats}"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -165,8 +249,12 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--memory", action="store_true", help="peak-RSS run of the file engine")
+    p.add_argument("--tiles", type=int, default=0, help="row blocks: time the tile jobs")
     args = p.parse_args()
-    memory(args) if args.memory else speed(args)
+    if args.tiles:
+        tiles(args)
+    else:
+        memory(args) if args.memory else speed(args)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ import re
 from neuroseed import capacity, registry, sources
 from neuroseed.config import canonical
 from neuroseed.settings import search_settings, search_space, settings_from_config
-from neuroseed.workflow import gpu_limit, prefer_checkout, training_threads
+from neuroseed.workflow import gpu_limit, prefer_checkout, tile_jobs, training_threads
 
 # Job scripts import this checkout's library, as the Snakefile does.
 prefer_checkout(f"{workflow.basedir}/src")
@@ -18,6 +18,7 @@ wildcard_constraints:
     dim=r"\d+",
     size=r"\d+",
     pool_seed=r"\d+",
+    tile=r"\d+",
 
 
 DATASET = config["dataset"]
@@ -32,8 +33,18 @@ TRAINING_THREADS = training_threads(
     workflow.resource_settings.cores,
     workflow.resource_settings.nodes,
 )
+# Row blocks of the edit-distance matrix: 1 = one job, else tile jobs and a merge.
+ED_BLOCKS = config["edit_distance"]["blocks"]
 if LOCAL_GPU_LIMIT:
     workflow.global_resources.setdefault("gpu", LOCAL_GPU_LIMIT)
+
+
+def edit_distance_tiles(wildcards):
+    """The tile files the merge assembles, one per job of workflow.tile_jobs."""
+    return [
+        f"results/{wildcards.dataset}/edit_distance/tiles/{k}.npz"
+        for k in range(len(tile_jobs(ED_BLOCKS)))
+    ]
 
 
 PATRIC_FETCH_KEYS = (

@@ -37,6 +37,18 @@ def test_edit_distance_grows_with_the_pairs_and_shrinks_with_threads(tmp_path):
     assert capacity.edit_distance(str(tmp_path / "b.fasta"), 16)["runtime"] < big["runtime"] / 7
 
 
+def test_a_tile_job_asks_for_its_share_and_the_merge_for_the_matrix(tmp_path):
+    fasta = write_fasta(tmp_path / "b.fasta", 20000, 2000)
+    one = capacity.edit_distance(fasta, 2)
+    tile = capacity.edit_distance_tile(fasta, 2, 4)
+    # a job of (N/4)^2 pairs: an eighth of the N^2/2 pairs, so an eighth of the time
+    assert abs(tile["runtime"] * 8 - one["runtime"]) <= 8
+    # up to two 5,000 x 5,000 uint16 tiles in memory (100 MB) on top of the base, not the matrix
+    assert tile["mem_mb"] == capacity.BASE_MB + 150
+    merge = capacity.merge_edit_distance(fasta, 4)
+    assert merge["mem_mb"] > one["mem_mb"] and merge["runtime"] >= capacity.MIN_MINUTES
+
+
 def test_training_counts_the_matrix_and_the_pool(tmp_path):
     np.save(tmp_path / "d.npy", np.zeros((3000, 3000), np.uint16))  # 18 MB
     plain = capacity.training(str(tmp_path / "d.npy"), 0, trained=True)

@@ -8,13 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from neuroseed import NeuroseedError
 from neuroseed.edit_distance import (
+    compute_tile,
     compute_to_file,
     distance_dtype,
     edit_distance_matrix,
     levenshtein_reference,
+    merge_tiles,
     unique_sequences,
 )
+from neuroseed.workflow import row_bounds, tile_jobs
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -151,3 +155,46 @@ def test_a_full_disk_fails_at_once_with_the_file_named(tmp_path, small_disk):
         "free space (or raise the file-size limit) and rerun"
     )
     assert not out.exists() and not (small_disk / ".distances.npy.partial").exists()
+
+
+@pytest.mark.parametrize("blocks", [1, 2, 3, 4, 5, 8])
+def test_tile_jobs_cover_the_upper_triangle_once_in_jobs_of_equal_size(blocks):
+    jobs = tile_jobs(blocks)
+    assert len(jobs) == blocks * (blocks - 1) // 2 + (blocks + 1) // 2
+    tiles = [t for job in jobs for t in job]
+    assert sorted(tiles) == [(i, j) for i in range(blocks) for j in range(i, blocks)]
+    # a diagonal tile holds half the pairs of an off-diagonal one: two make a job, except the
+    # middle one of an odd grid
+    work = sorted(sum(0.5 if i == j else 1.0 for i, j in job) for job in jobs)
+    alone = [0.5] if blocks % 2 else []  # the middle diagonal tile of an odd grid
+    assert work == alone + [1.0] * (len(jobs) - len(alone))
+    assert row_bounds(10, 4) == [0, 2, 5, 7, 10]
+
+
+@pytest.mark.parametrize("blocks", [1, 3, 4, 7, 30])
+def test_tiles_merge_to_the_bytes_of_one_job(tmp_path, blocks):
+    """Duplicates, blocks of unequal size, more blocks than distinct sequences (empty tiles)
+    and sub-blocks inside tiles: the merged file is byte for byte the one-job file."""
+    seqs = random_family(41, 50, seed=5, dup_every=4)
+    one = tmp_path / "one.npy"
+    compute_to_file(seqs, one, workers=2, block_size=5)
+    tiles = [tmp_path / f"t{k}.npz" for k in range(len(tile_jobs(blocks)))]
+    for job, path in enumerate(tiles):
+        compute_tile(seqs, blocks, job, path, workers=2, block_size=4)
+    merged = tmp_path / "merged.npy"
+    merge_tiles(seqs, blocks, tiles, merged)
+    assert merged.read_bytes() == one.read_bytes()
+    assert not list(tmp_path.glob(".*"))  # no partial or temporary file left
+
+
+def test_a_tile_of_other_sequences_is_refused_and_nothing_is_written(tmp_path):
+    seqs = random_family(20, 30, seed=6)
+    tiles = [tmp_path / f"t{k}.npz" for k in range(len(tile_jobs(2)))]
+    for job, path in enumerate(tiles):
+        compute_tile(seqs if job else seqs[::-1], 2, job, path)
+    out = tmp_path / "d.npy"
+    with pytest.raises(NeuroseedError, match=r"t0.npz: computed for other sequences .*rerun$"):
+        merge_tiles(seqs, 2, tiles, out)
+    assert not out.exists() and not list(tmp_path.glob(".*"))
+    with pytest.raises(NeuroseedError, match="tile 3 does not exist with 2 blocks"):
+        compute_tile(seqs, 2, 3, tmp_path / "t3.npz")

@@ -3,15 +3,17 @@
 Needs root to install and start the daemons; CI runs as root, so there it always runs.
 """
 
+import filecmp
 import json
 import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, copy_workflow
+from conftest import ROOT, copy_workflow, smk
 
 CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
 pytestmark = [
@@ -28,8 +30,8 @@ def cluster(tmp_path_factory):
     subprocess.run(["bash", str(CLUSTER), "stop", str(state)], check=False, timeout=60)
 
 
-def slurm_snakemake(work: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [
+def slurm_command(*args: str) -> list[str]:
+    return [
         sys.executable, "-m", "snakemake", "--profile", "profiles/slurm",
         "--default-resources", "slurm_partition=debug", "slurm_account=none",
         "mem_mb=1000", "runtime=10",
@@ -39,6 +41,10 @@ def slurm_snakemake(work: Path, *args: str) -> subprocess.CompletedProcess:
         "--jobs", "4", "--retries", "0",
         *args,
     ]  # fmt: skip
+
+
+def slurm_snakemake(work: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = slurm_command(*args)
     return subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=600)
 
 
@@ -146,3 +152,81 @@ def test_failing_slurm_job_fails_the_workflow_and_names_its_log(cluster, tmp_pat
     assert "results/bad/logs/prepare_sequences.log" in text  # the rule's log, named
     assert re.search(r"slurm_logs/rule_prepare_sequences/\S+/\d+\.log", text), text[-3000:]
     assert "invalid character 'X'" in text  # show-failed-logs prints the log's one-line error
+
+
+def tile_dataset(work: Path, blocks: int) -> str:
+    """1,000 Greengenes records, each followed by the reverse of its first half (~2,150 nt), so
+    that a tile job computes for seconds and can be killed mid-run; a config cutting their
+    matrix into ``blocks`` row blocks (tile jobs of one thread)."""
+    from neuroseed.sequences import load_records
+    from neuroseed.sources import greengenes_paths
+
+    records = load_records(greengenes_paths()[0], 1000, 0)
+    with open(work / "tiles.fasta", "w") as fh:
+        for r in records:
+            fh.write(f">{r.id}\n{r.sequence + r.sequence[::-1][: len(r.sequence) // 2]}\n")
+    config = {
+        "dataset": "tiles",
+        "source": {"type": "fasta", "fasta": "tiles.fasta", "n_sequences": None},
+        "edit_distance": {"blocks": blocks},
+        "threads": {"edit_distance": 1},
+    }
+    (work / "tiles.yaml").write_text(json.dumps(config))
+    return "tiles.yaml"
+
+
+def kill_a_running_tile(work: Path, proc: subprocess.Popen, before: int) -> int:
+    """``scancel`` the first tile job seen computing (its log names it); its tile number."""
+    logs = work / "results" / "tiles" / "logs" / "edit_distance_tile"
+    deadline, seen = time.monotonic() + 300, []
+    while time.monotonic() < deadline and proc.poll() is None:
+        for log in sorted(logs.glob("*.log")) if logs.exists() else ():
+            text = log.read_text()
+            if " of 8 " in text and "done in" not in text:
+                tile = int(log.stem)
+                seen = slurm_jobs_since(before)
+                for job in seen:
+                    if re.fullmatch(rf"rule_edit_distance_tile\S*\D{tile}", job["Comment"]):
+                        subprocess.run(["scancel", job["JobID"]], check=True)
+                        return tile
+        time.sleep(0.1)
+    raise AssertionError(f"no tile job was seen computing: {seen}")
+
+
+def test_tiles_as_slurm_jobs_equal_one_job_and_a_killed_tile_reruns_alone(cluster, tmp_path):
+    """``edit_distance.blocks: 4``: 8 tile jobs through sbatch and a merge give the same bytes as
+    the one-job rule; a tile killed mid-run fails the run, the others' files stay, and the rerun
+    submits that tile and the merge only."""
+    target = "results/tiles/edit_distance/distances.npy"
+    (tmp_path / "tiles").mkdir()
+    (tmp_path / "one").mkdir()
+    work = copy_workflow(tmp_path / "tiles")
+    config = tile_dataset(work, blocks=4)
+    before = max((int(j.split()[0]) for j in slurm_job_names()), default=0)
+    cmd = slurm_command(target, "--configfile", config)
+    with subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+        killed = kill_a_running_tile(work, proc, before)
+        output = proc.communicate(timeout=600)[0].decode()
+    assert proc.returncode != 0, output[-3000:]
+    tiles = work / "results" / "tiles" / "edit_distance" / "tiles"
+    assert sorted(p.name for p in tiles.iterdir()) == sorted(
+        f"{k}.npz" for k in range(8) if k != killed
+    ), output[-3000:]
+    assert not (work / target).exists()
+    first = [j for j in slurm_jobs_since(before) if "edit_distance_tile" in j["Comment"]]
+    assert len(first) == 8 and sum(j["State"] == "CANCELLED" for j in first) == 1, first
+
+    middle = max(int(j["JobID"]) for j in slurm_jobs_since(before))
+    proc = slurm_snakemake(work, target, "--configfile", config)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rerun = sorted(j["Comment"] for j in slurm_jobs_since(middle))
+    assert rerun == [
+        f"rule_edit_distance_tile_wildcards_tiles_{killed}",
+        "rule_merge_edit_distance_wildcards_tiles",
+    ], rerun
+    assert not tiles.exists() or not any(tiles.iterdir())  # temporary: gone after the merge
+
+    one = copy_workflow(tmp_path / "one")
+    tile_dataset(one, blocks=1)
+    smk(one, target, "--configfile", config)
+    assert filecmp.cmp(work / target, one / target, shallow=False)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,6 +51,17 @@ def test_default_dry_run_lists_every_stage(tmp_path):
 def test_named_figure_target_dry_run(tmp_path):
     out = smk(copy_workflow(tmp_path), "-n", "fig_rmse").stdout
     assert "plot_rmse" in out and "plot_training_curves" not in out
+
+
+def test_blocks_cut_the_matrix_into_tile_jobs_and_a_merge(tmp_path):
+    """(The run itself, on SLURM, with a killed tile: tests/test_slurm.py.)"""
+    work = copy_workflow(tmp_path)
+    (work / "tiles.yaml").write_text(json.dumps({"edit_distance": {"blocks": 4}}))
+    out = smk(work, "-n", "results/gg2000/edit_distance/distances.npy", "--configfile",
+              "config/config.yaml", "tiles.yaml").stdout  # fmt: skip
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    assert counts["edit_distance_tile"] == "8" and counts["merge_edit_distance"] == "1", out
+    assert "compute_edit_distance" not in out
 
 
 def test_tiny_run_artifacts_are_sane(tiny_run):

@@ -23,6 +23,8 @@ KERAS_MB = 2000
 # 2,332 (otus88), 2.7 us at 152 (V4 reads); the envelope gives 126, 154 and 5.5.
 C_PAIR_US = 120.0
 C_FIXED_US = 3.0
+# Disk throughput assumed for writing the merged matrix (and reading its tiles), MB/s.
+MERGE_MB_S = 50
 # Training: memory per sequence of the training pool (codes, sequences, pair lists): measured
 # 1.20 GB with 20,000 and 1.73 GB with 97,000 (kmer_net), i.e. ~7 KB each.
 POOL_KB = 10
@@ -45,13 +47,37 @@ def _minutes(seconds: float) -> int:
     return max(MIN_MINUTES, math.ceil(seconds / 60))
 
 
+def _pair_seconds(length: int, threads: int) -> float:
+    return (C_PAIR_US * (length / 2000) ** 1.5 + C_FIXED_US) / 1e6 / max(threads, 1)
+
+
 def edit_distance(fasta: str, threads: int) -> dict[str, int]:
-    """The all-pairs matrix: N^2 uint16 (memory-mapped while written), N(N-1)/2 pairs."""
+    """The all-pairs matrix as one job: N^2 uint16 (memory-mapped while written), N(N-1)/2
+    pairs."""
     n, length = fasta_shape(fasta)
     matrix_mb = 2 * n * n / 1e6
-    pair_us = C_PAIR_US * (length / 2000) ** 1.5 + C_FIXED_US
-    seconds = n * (n - 1) / 2 * pair_us / 1e6 / max(threads, 1)
+    seconds = n * (n - 1) / 2 * _pair_seconds(length, threads)
     return {"mem_mb": math.ceil(BASE_MB + 1.5 * matrix_mb), "runtime": _minutes(2 * seconds)}
+
+
+def edit_distance_tile(fasta: str, threads: int, blocks: int) -> dict[str, int]:
+    """One tile job of the matrix cut into ``blocks`` row blocks: (N/blocks)^2 pairs, held in
+    memory as up to two uint16 tiles (``workflow.tile_jobs``)."""
+    n, length = fasta_shape(fasta)
+    rows = math.ceil(n / blocks)
+    tiles_mb = 2 * 2 * rows * rows / 1e6
+    seconds = rows * rows * _pair_seconds(length, threads)
+    return {"mem_mb": math.ceil(BASE_MB + 1.5 * tiles_mb), "runtime": _minutes(2 * seconds)}
+
+
+def merge_edit_distance(fasta: str, blocks: int) -> dict[str, int]:
+    """Assembling the tiles: the matrix memory-mapped while written, one tile file read at a
+    time; time to write N^2 uint16 at a slow disk's MERGE_MB_S."""
+    n, _ = fasta_shape(fasta)
+    matrix_mb = 2 * n * n / 1e6
+    tiles_mb = 2 * 2 * math.ceil(n / blocks) ** 2 / 1e6
+    mem = BASE_MB + 1.5 * matrix_mb + tiles_mb
+    return {"mem_mb": math.ceil(mem), "runtime": _minutes(2 * 2 * matrix_mb / MERGE_MB_S)}
 
 
 def alignment(fasta: str) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -10,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from neuroseed import NeuroseedError
-from neuroseed.io import read_fasta
+from neuroseed.io import atomic_path, read_fasta
+from neuroseed.workflow import row_bounds, tile_jobs
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,47 @@ def _place(
     out[np.ix_(cols, rows)] = expanded.T
 
 
+def _cdist_blocks(
+    rows: list[str],
+    cols: list[str] | None,
+    hint: int,
+    dtype,
+    workers: int,
+    block_size: int,
+    done=frozenset(),
+):
+    """``(bi, bj, block)`` for the ``block_size`` blocks of ``rows`` x ``cols``; ``cols`` None
+    means ``rows`` x ``rows``, upper-triangle blocks only (a diagonal block holds both
+    triangles). Blocks in ``done`` are skipped."""
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import cdist
+
+    row_chunks = [rows[i : i + block_size] for i in range(0, len(rows), block_size)]
+    col_chunks = (
+        row_chunks
+        if cols is None
+        else [cols[i : i + block_size] for i in range(0, len(cols), block_size)]
+    )
+    for bi, a in enumerate(row_chunks):
+        for bj in range(bi if cols is None else 0, len(col_chunks)):
+            if (bi, bj) in done:
+                continue
+            # The same list object on both sides makes rapidfuzz compute one triangle only.
+            b = a if cols is None and bi == bj else col_chunks[bj]
+            yield (
+                bi,
+                bj,
+                cdist(
+                    a, b, scorer=Levenshtein.distance, dtype=dtype, workers=workers, score_hint=hint
+                ),
+            )
+
+
+def _pairs(block: np.ndarray, diagonal: bool) -> int:
+    n, m = block.shape
+    return n * (n - 1) // 2 if diagonal else n * m
+
+
 def fill_matrix(
     out,
     sequences: Sequence[str],
@@ -98,28 +141,14 @@ def fill_matrix(
     by block (a diagonal block computes one triangle); blocks in ``done`` are skipped; after each
     block ``on_block(bi, bj, pairs)`` is called (where a caller records progress).
     """
-    from rapidfuzz.distance import Levenshtein
-    from rapidfuzz.process import cdist
-
     uniq, inverse = unique_sequences(sequences)
     exp = _Expansion(inverse, len(uniq))
-    hint = score_hint(uniq)
-    done = done or set()
-    chunks = [uniq[i : i + block_size] for i in range(0, len(uniq), block_size)]
-    for bi, bj in block_pairs(len(uniq), block_size):
-        if (bi, bj) in done:
-            continue
-        a = chunks[bi]
-        # The same list object on both sides makes rapidfuzz compute one triangle only.
-        b = a if bi == bj else chunks[bj]
-        block = cdist(
-            a, b, scorer=Levenshtein.distance, dtype=out.dtype, workers=workers, score_hint=hint
-        )
+    blocks = _cdist_blocks(uniq, None, score_hint(uniq), out.dtype, workers, block_size, done or ())
+    for bi, bj, block in blocks:
         i0, j0 = bi * block_size, bj * block_size
-        _place(out, exp, block, (i0, i0 + len(a)), (j0, j0 + len(b)))
+        _place(out, exp, block, (i0, i0 + block.shape[0]), (j0, j0 + block.shape[1]))
         if on_block is not None:
-            pairs = len(a) * (len(a) - 1) // 2 if bi == bj else len(a) * len(b)
-            on_block(bi, bj, pairs)
+            on_block(bi, bj, _pairs(block, bi == bj))
 
 
 def edit_distance_matrix(
@@ -167,7 +196,6 @@ def compute_to_file(
     every block is done. Peak memory stays near the matrix size.
     """
     import hashlib
-    import json
     import os
 
     out_npy = Path(out_npy)
@@ -246,6 +274,116 @@ def _create(path: Path, label: Path, dtype: np.dtype, n: int):
     return out
 
 
+def _tiling(sequences: Sequence[str], blocks: int):
+    """What every tile job and the merge derive alike from the whole input: the distinct
+    sequences, each input's index among them, the band hint, the dtype, the row blocks and a
+    header that ties a tile file to this input and tiling."""
+    import hashlib
+
+    uniq, inverse = unique_sequences(sequences)
+    dtype = distance_dtype(max(map(len, sequences), default=0))
+    header = {
+        "n": len(sequences),
+        "n_unique": len(uniq),
+        "blocks": blocks,
+        "dtype": dtype.name,
+        "sha256": hashlib.sha256("\n".join(sequences).encode()).hexdigest(),
+    }
+    return uniq, inverse, dtype, row_bounds(len(uniq), blocks), header
+
+
+def compute_tile(
+    sequences: Sequence[str],
+    blocks: int,
+    job: int,
+    out_npz: str | Path,
+    workers: int = 1,
+    block_size: int = 512,
+) -> None:
+    """One tile job (``tile_jobs(blocks)[job]``) of the exact matrix over the distinct
+    sequences of the whole input, written atomically to ``out_npz``. De-duplication and the band
+    hint are those of the whole input, so the merged matrix is bit-identical to one job's."""
+    seqs = list(sequences)
+    jobs = tile_jobs(blocks)
+    if not 0 <= job < len(jobs):
+        raise NeuroseedError(f"{out_npz}: tile {job} does not exist with {blocks} blocks")
+    uniq, _, dtype, bounds, header = _tiling(seqs, blocks)
+    hint = score_hint(uniq)
+    parts = {
+        (bi, bj): (uniq[bounds[bi] : bounds[bi + 1]], uniq[bounds[bj] : bounds[bj + 1]])
+        for bi, bj in jobs[job]
+    }
+    n_blocks = [-(-len(r) // block_size) for r, _ in parts.values()]
+    sub_blocks = sum(
+        nb * (nb + 1) // 2 if bi == bj else nb * -(-len(c) // block_size)
+        for nb, ((bi, bj), (_, c)) in zip(n_blocks, parts.items(), strict=True)
+    )
+    total = sum(
+        len(r) * (len(r) - 1) // 2 if bi == bj else len(r) * len(c)
+        for (bi, bj), (r, c) in parts.items()
+    )
+    log.info(
+        "tile %d of %d (%s) over %d distinct of %d sequences: %d pairs, %d workers",
+        job, len(jobs), " + ".join(f"{bi}x{bj}" for bi, bj in jobs[job]),
+        len(uniq), len(seqs), total, workers,
+    )  # fmt: skip
+    report = _Progress(max(sub_blocks, 1), total, 0)
+    start = time.perf_counter()
+    arrays = {}
+    for (bi, bj), (rows, cols) in parts.items():
+        tile = np.zeros((len(rows), len(cols)), dtype=dtype)
+        diagonal = bi == bj
+        for si, sj, block in _cdist_blocks(
+            rows, None if diagonal else cols, hint, dtype, workers, block_size
+        ):
+            i0, j0 = si * block_size, sj * block_size
+            tile[i0 : i0 + block.shape[0], j0 : j0 + block.shape[1]] = block
+            if diagonal:
+                tile[j0 : j0 + block.shape[1], i0 : i0 + block.shape[0]] = block.T
+            report(_pairs(block, diagonal and si == sj))
+        arrays[f"{bi}_{bj}"] = tile
+    with atomic_path(out_npz) as tmp:
+        np.savez(tmp, header=np.array(json.dumps(header)), **arrays)
+    log.info("tile %d done in %.1f s -> %s", job, time.perf_counter() - start, out_npz)
+
+
+def merge_tiles(
+    sequences: Sequence[str], blocks: int, tiles: Sequence[str | Path], out_npy: str | Path
+) -> None:
+    """Assemble the tile jobs' files (in ``tile_jobs`` order) into the full matrix in input
+    order, through a memory-mapped partial file that replaces ``out_npy`` only when complete."""
+    import os
+
+    out_npy = Path(out_npy)
+    seqs = list(sequences)
+    jobs = tile_jobs(blocks)
+    if len(tiles) != len(jobs):
+        raise NeuroseedError(f"{out_npy}: {len(tiles)} tile files for {len(jobs)} tile jobs")
+    uniq, inverse, dtype, bounds, header = _tiling(seqs, blocks)
+    exp = _Expansion(inverse, len(uniq))
+    partial = out_npy.with_name(f".{out_npy.name}.partial")
+    out = _create(partial, out_npy, dtype, len(seqs))
+    try:
+        for path, job in zip(tiles, jobs, strict=True):
+            with np.load(path) as z:
+                if json.loads(str(z["header"])) != header:
+                    raise NeuroseedError(
+                        f"{path}: computed for other sequences or another tiling than "
+                        f"{blocks} blocks of these {len(seqs)}; delete it and rerun"
+                    )
+                for bi, bj in job:
+                    rows = (bounds[bi], bounds[bi + 1])
+                    cols = (bounds[bj], bounds[bj + 1])
+                    _place(out, exp, z[f"{bi}_{bj}"], rows, cols)
+        out.flush()
+        del out
+        os.replace(partial, out_npy)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    log.info("%d tiles merged -> %s", len(jobs), out_npy)
+
+
 def levenshtein_reference(a: str, b: str) -> int:
     """Plain O(len(a)*len(b)) dynamic programme, the ground truth for tests."""
     prev = list(range(len(b) + 1))
@@ -257,6 +395,20 @@ def levenshtein_reference(a: str, b: str) -> int:
     return prev[-1]
 
 
+def _fasta_sequences(fasta: str) -> list[str]:
+    return [s for _, _, s in read_fasta(fasta)]
+
+
 def compute(fasta: str, out_npy: str, workers: int = 1, block_size: int = 512) -> None:
-    """The ``edit_distance`` stage: FASTA -> exact matrix ``.npy`` in FASTA order."""
-    compute_to_file([s for _, _, s in read_fasta(fasta)], out_npy, workers, block_size)
+    """The ``edit_distance`` stage as one job: FASTA -> exact matrix ``.npy`` in FASTA order."""
+    compute_to_file(_fasta_sequences(fasta), out_npy, workers, block_size)
+
+
+def compute_fasta_tile(fasta: str, blocks: int, job: int, out_npz: str, workers: int = 1) -> None:
+    """One tile job of the ``edit_distance`` stage cut into ``blocks`` row blocks."""
+    compute_tile(_fasta_sequences(fasta), blocks, job, out_npz, workers)
+
+
+def merge_fasta_tiles(fasta: str, blocks: int, tiles: Sequence[str], out_npy: str) -> None:
+    """The tile jobs' files -> the exact matrix ``.npy`` in FASTA order."""
+    merge_tiles(_fasta_sequences(fasta), blocks, tiles, out_npy)
