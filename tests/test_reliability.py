@@ -123,7 +123,7 @@ def test_a_truncated_matrix_stops_the_run_before_any_job_deletes_models(own_run)
     assert error_lines(proc) == [
         f"results/own/edit_distance/distances.npy: damaged ({len(whole) // 2} bytes where its "
         f"header (12, 12) needs {len(whole)}); delete it and run snakemake again (rule "
-        "compute_edit_distance rebuilds it)"
+        "compute_edit_distance or merge_edit_distance rebuilds it)"
     ], proc.stderr
 
 

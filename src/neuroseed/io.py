@@ -15,7 +15,7 @@ from neuroseed import NeuroseedError
 
 # Which rule writes which artifact (by file name), for the message that says how to rebuild it.
 RULES = {
-    "distances.npy": "compute_edit_distance",
+    "distances.npy": "compute_edit_distance or merge_edit_distance",
     "encoded.npz": "encode_sequences",
     "sequences.fasta": "prepare_sequences",
     "provenance.json": "prepare_sequences",
