@@ -34,7 +34,8 @@ def test_a_truncated_matrix_is_named_with_its_rule(matrix):
         load_distances(matrix, 10)
     assert str(err.value) == (
         f"{matrix}: damaged ({len(data) - 50:,} bytes where its header (10, 10) needs 328); "
-        "delete it and run snakemake again (rule compute_edit_distance or merge_edit_distance rebuilds it)"
+        "delete it and run snakemake again "
+        "(rule compute_edit_distance or merge_edit_distance rebuilds it)"
     )
 
 

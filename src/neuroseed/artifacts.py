@@ -76,7 +76,9 @@ def load_distances(path: str | os.PathLike, n: int | None = None):
     import numpy as np
 
     if not Path(path).is_file():
-        raise NeuroseedError(f"{path}: not found (rule compute_edit_distance or merge_edit_distance writes it)")
+        raise NeuroseedError(
+            f"{path}: not found (rule compute_edit_distance or merge_edit_distance writes it)"
+        )
     if what := npy_problem(path):
         raise damaged(path, what)
     matrix = np.load(path, mmap_mode="r")
@@ -87,7 +89,8 @@ def load_distances(path: str | os.PathLike, n: int | None = None):
     if n is not None and matrix.shape[0] != n:
         raise NeuroseedError(
             f"{path}: matrix of {matrix.shape[0]} sequences, but the dataset has {n}; delete it "
-            "and run snakemake again (rule compute_edit_distance or merge_edit_distance rebuilds it)"
+            "and run snakemake again (rule compute_edit_distance or merge_edit_distance "
+            "rebuilds it)"
         )
     return matrix
 
