@@ -36,7 +36,9 @@ FORMAT = 3
 MAX_COUNT = 255  # counts are stored as uint8
 SKETCH_SAMPLE = 2000  # references the principal components are fitted on
 OTHER_LEVELS = 32  # steps a non-count column's range is rounded to in the sketch
-RERANK_BLOCK = 32  # queries whose candidates are ranked exactly at once
+RERANK_BLOCK = 32  # queries whose candidates are ranked exactly at once (at most)
+RERANK_WORDS = 2**23  # bit-plane words gathered at once (64 MB): fewer queries at once when
+# each has thousands of candidates (a million references need that many)
 PLANES = 3  # bit planes "count > t" (t < PLANES) kept per reference; higher counts are rare
 SKETCH_BLOCK = 4096  # references sketched at once while building (bounds the temporaries)
 LISTED = 5000  # from this many references on, sketches are grouped into 2·sqrt(n) lists
@@ -454,8 +456,10 @@ def _search_block(index: Index, q_counts, q_other, k: int, shortlist: int, probe
     )
     out_idx = np.empty((len(part), k), np.int64)
     out_dist = np.empty((len(part), k), np.float64)
-    for sub in range(0, len(part), RERANK_BLOCK):  # bounds the (b, C, columns) temporaries
-        rows = slice(sub, sub + RERANK_BLOCK)
+    words = max(1, part.shape[1] * index.planes.shape[1])
+    step = max(1, min(RERANK_BLOCK, RERANK_WORDS // words))
+    for sub in range(0, len(part), step):  # bounds the (b, C, columns) temporaries
+        rows = slice(sub, sub + step)
         cand = part[rows]
         if approximate:
             exact = _exact(index, q_counts[rows], q_other[rows], q_planes[rows], cand)
