@@ -87,7 +87,7 @@ class Compact:
 
     @staticmethod
     def _load(part):
-        # memory-mapped, opened per read: pages are not held, so they count in no peak memory
+        # mapped only while a block is read: its pages do not stay in this process's memory
         return [p if isinstance(p, np.ndarray) else np.load(p, mmap_mode="r") for p in part]
 
     def __len__(self) -> int:
@@ -119,6 +119,7 @@ class Compact:
 
 
 def compact(emb: np.ndarray, count_cols, other_cols, step) -> tuple[np.ndarray, np.ndarray]:
+    """``emb`` as :class:`Compact` stores it: uint8 counts and the other columns (exactly)."""
     counts = np.rint(emb[:, count_cols] / step)
     if np.abs(counts * step - emb[:, count_cols]).max(initial=0) > 1e-3 * step:
         raise SystemExit("the model's count columns hold a value that is not a count")
