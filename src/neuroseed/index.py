@@ -36,7 +36,9 @@ FORMAT = 3
 MAX_COUNT = 255  # counts are stored as uint8
 SKETCH_SAMPLE = 2000  # references the principal components are fitted on
 OTHER_LEVELS = 32  # steps a non-count column's range is rounded to in the sketch
-RERANK_BLOCK = 32  # queries whose candidates are ranked exactly at once
+RERANK_BLOCK = 32  # queries whose candidates are ranked exactly at once (at most)
+RERANK_WORDS = 2**23  # bit-plane words gathered at once (64 MB): fewer queries at once when
+# each has thousands of candidates (a million references need that many)
 PLANES = 3  # bit planes "count > t" (t < PLANES) kept per reference; higher counts are rare
 SKETCH_BLOCK = 4096  # references sketched at once while building (bounds the temporaries)
 LISTED = 5000  # from this many references on, sketches are grouped into 2·sqrt(n) lists
@@ -75,18 +77,26 @@ class Index:
         self.counts = np.ascontiguousarray(self.counts)
         self.other = np.ascontiguousarray(self.other)
         self.sketch = np.ascontiguousarray(self.sketch)
-        self.sketch_norms = (self.sketch.astype(np.float64) ** 2).sum(1).astype(np.float32)
+        self.sketch_norms = _squared_norms(self.sketch)
         self.count_sums = self.counts.sum(1, dtype=np.int64)
         self.planes = _bit_planes(self.counts)
         # narrow sums are several times faster
         self.plane_sum_dtype = np.uint16 if self.planes.shape[1] * 64 < 2**16 else np.int64
         tables = _sketch_table(self)
         self.value_levels, self.value_offsets, self.sketch_first, self.sketch_more = tables
-        self.centroid_norms = (self.centroids.astype(np.float64) ** 2).sum(1).astype(np.float32)
+        self.centroid_norms = _squared_norms(self.centroids)
 
     @property
     def dim(self) -> int:
         return len(self.count_cols) + len(self.other_cols)
+
+
+def _squared_norms(x: np.ndarray) -> np.ndarray:
+    """Rows' squared norms, summed in float64 a block of rows at a time (no float64 copy)."""
+    out = np.empty(len(x), np.float32)
+    for i in range(0, len(x), SKETCH_BLOCK):
+        out[i : i + SKETCH_BLOCK] = (x[i : i + SKETCH_BLOCK].astype(np.float64) ** 2).sum(1)
+    return out
 
 
 def file_sha256(path: str | Path) -> str:
@@ -97,32 +107,48 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def count_columns(emb: np.ndarray, distance: str) -> tuple[np.ndarray, float]:
+def count_columns(emb, distance: str) -> tuple[np.ndarray, float]:
     """Columns of a manhattan embedding that are counts: every value a non-negative multiple
     of one step, at most ``MAX_COUNT`` steps. The step is the smallest positive value most
-    columns share (a k-mer profile's columns all hold one count somewhere)."""
+    columns share (a k-mer profile's columns all hold one count somewhere). ``emb`` is read in
+    blocks of rows (see :func:`build`)."""
     none = np.empty(0, np.int64), 1.0
-    if distance != "manhattan" or emb.size == 0:
+    if distance != "manhattan" or len(emb) == 0 or emb.shape[1] == 0:
         return none
-    positive = np.where(emb > 0, emb, np.inf).min(0)
+    positive = np.full(emb.shape[1], np.inf, np.float32)
+    for block in _blocks(emb):
+        np.minimum(positive, np.where(block > 0, block, np.inf).min(0), out=positive)
     positive = positive[np.isfinite(positive)]
     if positive.size == 0:
         return none
     values, times = np.unique(positive, return_counts=True)
     step = float(values[np.argmax(times)])
-    ratio = emb / step
-    integral = (np.abs(ratio - np.rint(ratio)) <= 1e-3).all(0)
-    cols = np.flatnonzero(integral & (emb >= 0).all(0) & (ratio.max(0) <= MAX_COUNT + 0.5))
-    return cols, step
+    counted = np.ones(emb.shape[1], bool)
+    for block in _blocks(emb):
+        ratio = block / step
+        counted &= (np.abs(ratio - np.rint(ratio)) <= 1e-3).all(0)
+        counted &= (block >= 0).all(0) & (ratio.max(0) <= MAX_COUNT + 0.5)
+    return np.flatnonzero(counted), step
+
+
+def _blocks(emb):
+    """``emb`` as float32 blocks of ``SKETCH_BLOCK`` rows: an array, or anything that slices
+    like one (a memory map, rows decoded on demand) is never held whole as float32."""
+    for start in range(0, len(emb), SKETCH_BLOCK):
+        yield np.asarray(emb[start : start + SKETCH_BLOCK], np.float32)
 
 
 def _bit_planes(counts: np.ndarray) -> np.ndarray:
     """``(n, PLANES * words)`` uint64: bit j of plane t is set where count j exceeds t."""
     n, c = counts.shape
     planes = np.zeros((n, PLANES, -(-c // 64) * 8), np.uint8)
-    for t in range(PLANES):
-        planes[:, t, : -(-c // 8)] = np.packbits(counts > t, axis=1, bitorder="little")
-    return planes.reshape(n, -1).view(np.uint64)
+    for i in range(0, n, SKETCH_BLOCK):  # blocks of rows: no (n, c) boolean temporaries
+        rows = counts[i : i + SKETCH_BLOCK]
+        for t in range(PLANES):
+            planes[i : i + SKETCH_BLOCK, t, : -(-c // 8)] = np.packbits(
+                rows > t, axis=1, bitorder="little"
+            )
+    return planes.reshape(n, PLANES * planes.shape[2]).view(np.uint64)
 
 
 def _popcount(words: np.ndarray, dtype) -> np.ndarray:
@@ -177,17 +203,23 @@ def build(
     sketch_dims: int = 256,
     seed: int = 0,
 ) -> Index:
-    """An index of the references' embeddings ``emb`` (rows in ``ids`` order)."""
-    emb = np.asarray(emb, np.float32)
+    """An index of the references' embeddings ``emb`` (rows in ``ids`` order): an ``(n, dim)``
+    array, or anything with ``len``, ``shape`` and row slices, read in blocks, so that a million
+    references need no float32 copy of their embeddings (about 17 GB for the k-mer models)."""
+    n, dim = len(emb), emb.shape[1]
     count_cols, step = count_columns(emb, distance)
-    if not (np.rint(emb[:, count_cols] / step) > 0).any():  # no counts to sketch: all exact
-        count_cols = count_cols[:0]
-    other_cols = np.setdiff1d(np.arange(emb.shape[1]), count_cols)
-    counts = np.rint(emb[:, count_cols] / step).astype(np.uint8)
-    levels = counts.max(0).astype(np.int64) if len(counts) else np.zeros(0, np.int64)
-    other = np.ascontiguousarray(emb[:, other_cols])
-    low = other.min(0) if len(other) else np.zeros(other.shape[1], np.float32)
-    high = other.max(0) if len(other) else low
+    other_cols = np.setdiff1d(np.arange(dim), count_cols)
+    counts = np.empty((n, len(count_cols)), np.uint8)
+    other = np.empty((n, len(other_cols)), np.float32)
+    for i, block in zip(range(0, n, SKETCH_BLOCK), _blocks(emb), strict=True):
+        counts[i : i + len(block)] = np.rint(block[:, count_cols] / step)
+        other[i : i + len(block)] = block[:, other_cols]
+    if count_cols.size and not counts.any():  # no counts to sketch: all exact
+        count_cols, other_cols, counts = count_cols[:0], np.arange(dim), counts[:, :0]
+        other = np.vstack([block for block in _blocks(emb)] or [np.zeros((0, dim), np.float32)])
+    levels = counts.max(0).astype(np.int64) if n else np.zeros(counts.shape[1], np.int64)
+    low = other.min(0) if n else np.zeros(other.shape[1], np.float32)
+    high = other.max(0) if n else low
     other_step = ((high - low) / OTHER_LEVELS).astype(np.float32)
     index = Index(
         ids=list(ids),
@@ -206,30 +238,34 @@ def build(
         other_step=other_step,
         components=np.zeros((0, 0), np.float32),
         mean_projection=np.zeros(0, np.float32),
-        sketch=np.zeros((len(emb), 0), np.float32),
-        order=np.arange(len(emb)),
-        list_starts=np.array([0, len(emb)]),
+        sketch=np.zeros((n, 0), np.float32),
+        order=np.arange(n),
+        list_starts=np.array([0, n]),
         centroids=np.zeros((1, 0), np.float32),
     )
     if not count_cols.size:  # no k-mer counts: searched exactly
         return index
-    # wide k-mer embeddings: sketched
+    # wide k-mer embeddings: sketched. The layout alone (no rows) until the rows are in list
+    # order: each Index derives bit planes from its counts, and two sets at once cost memory
+    index = replace(index, counts=counts[:0], other=other[:0], sketch=index.sketch[:0])
     components, mean_projection = _principal_axes(index, counts, other, sketch_dims, seed)
     index = replace(index, components=components, mean_projection=mean_projection)
-    blocks = range(0, len(emb), SKETCH_BLOCK)
-    sketch = [
-        _sketch(index, counts[i : i + SKETCH_BLOCK], other[i : i + SKETCH_BLOCK]) for i in blocks
-    ]
-    sketch = np.vstack(sketch)
-    lists = round(2 * np.sqrt(len(emb))) if len(emb) >= LISTED else 1
+    sketch = np.empty((n, len(mean_projection)), np.float32)
+    for i in range(0, n, SKETCH_BLOCK):
+        rows = slice(i, i + SKETCH_BLOCK)
+        sketch[rows] = _sketch(index, counts[rows], other[rows])
+    lists = round(2 * np.sqrt(n)) if n >= LISTED else 1
     centroids, assigned = _kmeans(sketch, lists, seed)
     order = np.argsort(assigned, kind="stable")
     starts = np.concatenate([[0], np.cumsum(np.bincount(assigned, minlength=lists))])
+    for rows in (counts, other, sketch):  # in place, a slice of columns at a time: less memory
+        for j in range(0, rows.shape[1], 512):
+            rows[:, j : j + 512] = rows[order, j : j + 512]
     return replace(
         index,
-        counts=counts[order],
-        other=other[order],
-        sketch=sketch[order],
+        counts=counts,
+        other=other,
+        sketch=sketch,
         order=order,
         list_starts=starts,
         centroids=centroids,
@@ -420,8 +456,10 @@ def _search_block(index: Index, q_counts, q_other, k: int, shortlist: int, probe
     )
     out_idx = np.empty((len(part), k), np.int64)
     out_dist = np.empty((len(part), k), np.float64)
-    for sub in range(0, len(part), RERANK_BLOCK):  # bounds the (b, C, columns) temporaries
-        rows = slice(sub, sub + RERANK_BLOCK)
+    words = max(1, part.shape[1] * index.planes.shape[1])
+    step = max(1, min(RERANK_BLOCK, RERANK_WORDS // words))
+    for sub in range(0, len(part), step):  # bounds the (b, C, columns) temporaries
+        rows = slice(sub, sub + step)
         cand = part[rows]
         if approximate:
             exact = _exact(index, q_counts[rows], q_other[rows], q_planes[rows], cand)
