@@ -15,7 +15,7 @@ compute_edit_distance), (b) the ``tile_jobs`` of ``--tiles`` row blocks one afte
 ``--threads`` workers each, then the merge, (c) the tile jobs ``--threads`` at a time with one
 worker each (``snakemake --cores T`` with ``threads.edit_distance: 1``), then the merge; it
 checks that the three files are byte-identical and prints pairs/s and the ratios b/a (the cost
-of cutting the job) and c/a, medians over repeats.
+of cutting the job) and c/a, medians over rounds of a, b, c in turn.
 """
 
 from __future__ import annotations
@@ -215,22 +215,25 @@ def tiles(args) -> None:
             f"{args.n} Greengenes sequences, {pairs} pairs, {args.tiles} row blocks = {jobs} "
             f"tile jobs, {args.threads} threads, {args.repeats} repeats"
         )
-        rates, ref = {}, None
-        for name, fn in methods.items():
-            times = []
-            for r in range(args.repeats):
+        # rounds of a, b, c in turn: a machine whose speed drifts over minutes (shared cores,
+        # clocks) then shifts every method alike
+        times, ref = {name: [] for name in methods}, None
+        for r in range(args.repeats):
+            for name, fn in methods.items():
                 out = Path(tmp) / f"{name[0]}{r}.npy"
                 start = time.perf_counter()
                 fn(out)
-                times.append(time.perf_counter() - start)
+                times[name].append(time.perf_counter() - start)
                 ref = ref or out.read_bytes()
                 if out.read_bytes() != ref:
                     sys.exit(f"{name}: the matrix file differs from one job's")
                 out.unlink()
-            rates[name] = pairs / statistics.median(times)
+                print(f"    round {r + 1} {name}: {times[name][-1]:.1f} s", flush=True)
+        rates = {name: pairs / statistics.median(t) for name, t in times.items()}
+        for name, t in times.items():
             print(
                 f"  {name:40s} {rates[name]:>10,.0f} pairs/s  (median "
-                f"{statistics.median(times):.1f} s)  identical=True"
+                f"{statistics.median(t):.1f} s)  identical=True"
             )
     a, b, c = rates.values()
     print(f"ratio b/a (tile jobs one at a time vs one job): {b / a:.3f}")
