@@ -225,6 +225,8 @@ def test_tiles_as_slurm_jobs_equal_one_job_and_a_killed_tile_reruns_alone(cluste
         "rule_merge_edit_distance_wildcards_tiles",
     ], rerun
     assert not tiles.exists() or not any(tiles.iterdir())  # temporary: gone after the merge
+    # and their absence asks for nothing
+    assert "Nothing to be done" in smk(work, "-n", target, "--configfile", config).stdout
 
     one = copy_workflow(tmp_path / "one")
     tile_dataset(one, blocks=1)
