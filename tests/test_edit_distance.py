@@ -171,7 +171,7 @@ def test_tile_jobs_cover_the_upper_triangle_once_in_jobs_of_equal_size(blocks):
     assert row_bounds(10, 4) == [0, 2, 5, 7, 10]
 
 
-@pytest.mark.parametrize("blocks", [1, 3, 4, 7, 30])
+@pytest.mark.parametrize("blocks", [1, 3, 4, 7, 30, 60])
 def test_tiles_merge_to_the_bytes_of_one_job(tmp_path, blocks):
     """Duplicates, blocks of unequal size, more blocks than distinct sequences (empty tiles)
     and sub-blocks inside tiles: the merged file is byte for byte the one-job file."""

@@ -46,6 +46,13 @@ def unique_sequences(sequences: Sequence[str]) -> tuple[list[str], np.ndarray]:
     return list(first), inverse
 
 
+def _digest(sequences: Sequence[str]) -> str:
+    """SHA-256 of the input sequences: what ties a partial matrix or a tile file to them."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(sequences).encode()).hexdigest()
+
+
 def block_pairs(n: int, block_size: int) -> list[tuple[int, int]]:
     """Upper-triangle block coordinates ``(bi, bj)``, ``bi <= bj``, over ``n`` rows."""
     nb = max(1, -(-n // block_size))
@@ -87,17 +94,10 @@ def _place(
 
 
 def _cdist_blocks(
-    rows: list[str],
-    cols: list[str] | None,
-    hint: int,
-    dtype,
-    workers: int,
-    block_size: int,
-    done=frozenset(),
+    rows: list[str], cols: list[str] | None, coords, hint: int, dtype, workers: int, block_size: int
 ):
-    """``(bi, bj, block)`` for the ``block_size`` blocks of ``rows`` x ``cols``; ``cols`` None
-    means ``rows`` x ``rows``, upper-triangle blocks only (a diagonal block holds both
-    triangles). Blocks in ``done`` are skipped."""
+    """``(bi, bj, block)`` for the ``block_size`` blocks ``coords`` of ``rows`` x ``cols``
+    (``cols`` None: ``rows`` x ``rows``, whose diagonal blocks hold both triangles)."""
     from rapidfuzz.distance import Levenshtein
     from rapidfuzz.process import cdist
 
@@ -107,19 +107,13 @@ def _cdist_blocks(
         if cols is None
         else [cols[i : i + block_size] for i in range(0, len(cols), block_size)]
     )
-    for bi, a in enumerate(row_chunks):
-        for bj in range(bi if cols is None else 0, len(col_chunks)):
-            if (bi, bj) in done:
-                continue
-            # The same list object on both sides makes rapidfuzz compute one triangle only.
-            b = a if cols is None and bi == bj else col_chunks[bj]
-            yield (
-                bi,
-                bj,
-                cdist(
-                    a, b, scorer=Levenshtein.distance, dtype=dtype, workers=workers, score_hint=hint
-                ),
-            )
+    for bi, bj in coords:
+        a = row_chunks[bi]
+        # The same list object on both sides makes rapidfuzz compute one triangle only.
+        b = a if cols is None and bi == bj else col_chunks[bj]
+        block = cdist(a, b, scorer=Levenshtein.distance, dtype=dtype, workers=workers,
+                      score_hint=hint)  # fmt: skip
+        yield bi, bj, block
 
 
 def _pairs(block: np.ndarray, diagonal: bool) -> int:
@@ -134,17 +128,20 @@ def fill_matrix(
     block_size: int = 512,
     done: set[tuple[int, int]] | None = None,
     on_block=None,
+    hint: int | None = None,
 ) -> None:
     """Fill ``out`` (n x n, an array or a memory map) with exact Levenshtein distances.
 
     Identical sequences are computed once; each unordered pair of distinct sequences once, block
     by block (a diagonal block computes one triangle); blocks in ``done`` are skipped; after each
-    block ``on_block(bi, bj, pairs)`` is called (where a caller records progress).
+    block ``on_block(bi, bj, pairs)`` is called (where a caller records progress). ``hint`` is
+    the band hint (default: :func:`score_hint` of these sequences).
     """
     uniq, inverse = unique_sequences(sequences)
     exp = _Expansion(inverse, len(uniq))
-    blocks = _cdist_blocks(uniq, None, score_hint(uniq), out.dtype, workers, block_size, done or ())
-    for bi, bj, block in blocks:
+    hint = score_hint(uniq) if hint is None else hint
+    coords = [c for c in block_pairs(len(uniq), block_size) if uniq and c not in (done or ())]
+    for bi, bj, block in _cdist_blocks(uniq, None, coords, hint, out.dtype, workers, block_size):
         i0, j0 = bi * block_size, bj * block_size
         _place(out, exp, block, (i0, i0 + block.shape[0]), (j0, j0 + block.shape[1]))
         if on_block is not None:
@@ -195,7 +192,6 @@ def compute_to_file(
     killed run restarts from them and gives a bit-identical file; ``out_npy`` appears only when
     every block is done. Peak memory stays near the matrix size.
     """
-    import hashlib
     import os
 
     out_npy = Path(out_npy)
@@ -204,8 +200,7 @@ def compute_to_file(
     seqs = list(sequences)
     n = len(seqs)
     dtype = distance_dtype(max(map(len, seqs), default=0))
-    digest = hashlib.sha256("\n".join(seqs).encode()).hexdigest()
-    header = {"n": n, "dtype": dtype.name, "block_size": block_size, "sha256": digest}
+    header = {"n": n, "dtype": dtype.name, "block_size": block_size, "sha256": _digest(seqs)}
     done: set[tuple[int, int]] = set()
     if partial.exists() and progress.exists():
         lines = progress.read_text().splitlines()
@@ -278,8 +273,6 @@ def _tiling(sequences: Sequence[str], blocks: int):
     """What every tile job and the merge derive alike from the whole input: the distinct
     sequences, each input's index among them, the band hint, the dtype, the row blocks and a
     header that ties a tile file to this input and tiling."""
-    import hashlib
-
     uniq, inverse = unique_sequences(sequences)
     dtype = distance_dtype(max(map(len, sequences), default=0))
     header = {
@@ -287,7 +280,7 @@ def _tiling(sequences: Sequence[str], blocks: int):
         "n_unique": len(uniq),
         "blocks": blocks,
         "dtype": dtype.name,
-        "sha256": hashlib.sha256("\n".join(sequences).encode()).hexdigest(),
+        "sha256": _digest(sequences),
     }
     return uniq, inverse, dtype, row_bounds(len(uniq), blocks), header
 
@@ -313,11 +306,15 @@ def compute_tile(
         (bi, bj): (uniq[bounds[bi] : bounds[bi + 1]], uniq[bounds[bj] : bounds[bj + 1]])
         for bi, bj in jobs[job]
     }
-    n_blocks = [-(-len(r) // block_size) for r, _ in parts.values()]
-    sub_blocks = sum(
-        nb * (nb + 1) // 2 if bi == bj else nb * -(-len(c) // block_size)
-        for nb, ((bi, bj), (_, c)) in zip(n_blocks, parts.items(), strict=True)
-    )
+    # sub-blocks of each tile: a diagonal tile's upper triangle, an off-diagonal tile's all
+    coords = {
+        key: block_pairs(len(r), block_size)
+        if key[0] == key[1]
+        else [
+            (i, j) for i in range(-(-len(r) // block_size)) for j in range(-(-len(c) // block_size))
+        ]
+        for key, (r, c) in parts.items()
+    }
     total = sum(
         len(r) * (len(r) - 1) // 2 if bi == bj else len(r) * len(c)
         for (bi, bj), (r, c) in parts.items()
@@ -327,20 +324,20 @@ def compute_tile(
         job, len(jobs), " + ".join(f"{bi}x{bj}" for bi, bj in jobs[job]),
         len(uniq), len(seqs), total, workers,
     )  # fmt: skip
-    report = _Progress(max(sub_blocks, 1), total, 0)
+    report = _Progress(max(sum(map(len, coords.values())), 1), total, 0)
     start = time.perf_counter()
     arrays = {}
     for (bi, bj), (rows, cols) in parts.items():
         tile = np.zeros((len(rows), len(cols)), dtype=dtype)
-        diagonal = bi == bj
-        for si, sj, block in _cdist_blocks(
-            rows, None if diagonal else cols, hint, dtype, workers, block_size
-        ):
-            i0, j0 = si * block_size, sj * block_size
-            tile[i0 : i0 + block.shape[0], j0 : j0 + block.shape[1]] = block
-            if diagonal:
-                tile[j0 : j0 + block.shape[1], i0 : i0 + block.shape[0]] = block.T
-            report(_pairs(block, diagonal and si == sj))
+        if bi == bj:  # a square matrix of distinct sequences, with the whole input's hint
+            fill_matrix(tile, rows, workers, block_size, on_block=lambda *b: report(b[2]),
+                        hint=hint)  # fmt: skip
+        else:
+            computed = _cdist_blocks(rows, cols, coords[bi, bj], hint, dtype, workers, block_size)
+            for si, sj, block in computed:
+                i0, j0 = si * block_size, sj * block_size
+                tile[i0 : i0 + block.shape[0], j0 : j0 + block.shape[1]] = block
+                report(block.size)
         arrays[f"{bi}_{bj}"] = tile
     with atomic_path(out_npz) as tmp:
         np.savez(tmp, header=np.array(json.dumps(header)), **arrays)
