@@ -26,6 +26,7 @@ import numpy as np
 from neuroseed import NeuroseedError, embedding_search, io, model_file
 from neuroseed import index as ref_index
 from neuroseed.runtime import configure_backend
+from neuroseed.verify import Bounds, Progress, Stop, competition_ranks, trials_to_arrays
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,9 +63,13 @@ def _parser() -> argparse.ArgumentParser:
         "search",
         parents=[common],
         help="find the k references nearest each query",
-        description="For every query, the k references with the smallest estimated edit "
-        "distance (embedding distance × L), as a TSV: query, rank, reference, estimated_ed "
-        "(and exact_ed with --rerank).",
+        description="For every query, the k nearest references by exact edit distance, as a "
+        "TSV: query, rank, reference, exact_ed, estimated_ed, verified, certified. The "
+        "embedding orders each query's candidates (estimated edit distance = embedding "
+        "distance × L) and exact Levenshtein decides, verifying candidates until a stop "
+        "calibrated on the references says the true nearest has been met (--recall). "
+        "Tied references share a rank and all of them are listed. --approx: the embedding's "
+        "own answer (query, rank, reference, estimated_ed).",
     )
     s.add_argument("model", nargs="?", help=model_help)
     s.add_argument("--model", dest="model_option", metavar="MODEL", help="the same, as an option")
@@ -73,12 +78,39 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--index", help="references embedded once by neuroseed index (.npz)")
     s.add_argument("--query", required=True, help="query sequences (FASTA)")
     s.add_argument("-k", type=int, default=10, help="neighbours per query (default 10)")
-    s.add_argument(
+    how = s.add_mutually_exclusive_group()
+    how.add_argument(
+        "--recall",
+        type=float,
+        default=embedding_search.DEFAULT_RECALL,
+        metavar="P",
+        help="verify each query's candidates, in the embedding's order, until its true nearest "
+        "has been verified with probability P, as calibrated on the references (default "
+        f"{embedding_search.DEFAULT_RECALL})",
+    )
+    how.add_argument(
         "--rerank",
         type=int,
-        default=0,
         metavar="N",
-        help="re-rank the N nearest by embedding with exact edit distance (0: off)",
+        help="verify exactly the N nearest by embedding instead (no calibrated stop)",
+    )
+    how.add_argument(
+        "--exhaustive",
+        action="store_true",
+        help="verify every reference: exact and certified, and slow",
+    )
+    how.add_argument(
+        "--approx",
+        action="store_true",
+        help="no exact verification: the k nearest by estimated edit distance only",
+    )
+    s.add_argument(
+        "--limit",
+        type=int,
+        default=embedding_search.DEFAULT_LIMIT,
+        metavar="N",
+        help="candidates verified at most per query (default "
+        f"{embedding_search.DEFAULT_LIMIT}; with --index, at most the index's)",
     )
     s.add_argument(
         "--candidates",
@@ -86,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
         default=200,
         metavar="N",
         help="with --index on a k-mer model: references the sketch passes on to the exact "
-        "embedding distance (default 200; more: slower, closer to brute force)",
+        "embedding distance (default 200, or the candidates verified if more; more: slower, "
+        "closer to brute force)",
     )
     s.add_argument(
         "--probe",
@@ -116,6 +149,22 @@ def _parser() -> argparse.ArgumentParser:
         default=256,
         metavar="D",
         help="principal components of the sketch (default 256)",
+    )
+    i.add_argument(
+        "--calibration-queries",
+        type=int,
+        default=embedding_search.CALIBRATION_QUERIES,
+        metavar="N",
+        help="references searched leave-one-out, exhaustively, to calibrate the exact "
+        f"search's stop (default {embedding_search.CALIBRATION_QUERIES}; 0: none)",
+    )
+    i.add_argument(
+        "--limit",
+        type=int,
+        default=embedding_search.DEFAULT_LIMIT,
+        metavar="N",
+        help="candidates the exact search may verify per query (default "
+        f"{embedding_search.DEFAULT_LIMIT})",
     )
 
     x = sub.add_parser(
@@ -183,10 +232,13 @@ def _embed(args, trained) -> None:
 
 
 def _search(args, trained) -> None:
-    if args.k < 1 or args.rerank < 0 or args.candidates < 1 or args.probe < 1:
-        raise NeuroseedError(
-            "-k, --candidates and --probe must be at least 1 and --rerank at least 0"
-        )
+    if args.k < 1 or args.limit < 1 or args.candidates < 1 or args.probe < 1:
+        raise NeuroseedError("-k, --limit, --candidates and --probe must be at least 1")
+    if args.rerank is not None and args.rerank < 1:
+        raise NeuroseedError("--rerank must be at least 1")
+    if not 0.0 < args.recall < 1.0:
+        raise NeuroseedError(f"--recall must be a probability between 0 and 1, not {args.recall}")
+    index = None
     if args.index is not None:
         index = ref_index.load(args.index)
         if index.model_sha256 != ref_index.file_sha256(args.model_path):
@@ -201,70 +253,147 @@ def _search(args, trained) -> None:
     queries = embedding_search.read_sequences(args.query, trained.width)
     query_seqs = [r.sequence for r in queries]
     start = time.perf_counter()
-    query_emb = embedding_search.embed(trained, query_seqs, args.batch_size)
-    if args.index is not None:
-        shortlist = max(args.k, args.rerank)
-        idx, est = ref_index.search(
-            index, query_emb, shortlist, args.candidates, args.threads, probe=args.probe
-        )
-        idx, est, exact = embedding_search.rerank_exact(
-            idx, est, args.k, query_seqs, ref_seqs, args.rerank, args.threads
-        )
+    searcher = embedding_search.Searcher(
+        trained,
+        ref_ids,
+        ref_seqs,
+        index,
+        args.threads,
+        args.batch_size,
+        args.candidates,
+        args.probe,
+        logging.info,
+    )
+    n, hits = len(ref_seqs), None
+    if args.approx:
+        idx, est = searcher.approx(query_seqs, args.k)
     else:
-        ref_emb = embedding_search.embed(trained, ref_seqs, args.batch_size)
-        idx, est, exact = embedding_search.nearest(
-            trained, query_emb, ref_emb, args.k, query_seqs, ref_seqs, args.rerank, args.threads
-        )
+        if args.exhaustive or n <= embedding_search.EXHAUSTIVE_UP_TO:
+            stop = Stop(limit=n)
+        elif args.rerank is not None:
+            stop = Stop(limit=args.rerank)
+        else:
+            stop, summary = searcher.stop(args.recall, args.limit)
+            _log_calibration(args, summary, index)
+        hits = searcher.exact(query_seqs, args.k, stop)
     seconds = time.perf_counter() - start
-    header = ["query", "rank", "reference", "estimated_ed"] + (["exact_ed"] if args.rerank else [])
-    lines = ["\t".join(header)]
+    lines = ["\t".join(_columns(hits is not None))]
     for q, rec in enumerate(queries):
-        for rank, j in enumerate(idx[q]):
-            row = [rec.id, str(rank + 1), ref_ids[j], f"{est[q, rank]:.1f}"]
-            if exact is not None:
-                row.append(str(int(exact[q, rank])))
-            lines.append("\t".join(row))
+        if hits is None:
+            for rank, j in enumerate(idx[q]):
+                lines.append(f"{rec.id}\t{rank + 1}\t{ref_ids[j]}\t{est[q, rank]:.1f}")
+            continue
+        answer, certified = hits[q].answer, "yes" if hits[q].certified else "no"
+        ranks = competition_ranks(answer.exact)
+        for rank, j, exact, e in zip(
+            ranks, answer.refs, answer.exact, answer.estimated, strict=True
+        ):
+            row = (
+                f"{rec.id}\t{rank}\t{ref_ids[j]}\t{exact}\t{e:.1f}\t{answer.verified}\t{certified}"
+            )
+            lines.append(row)
     if args.output is None:
         sys.stdout.write("\n".join(lines) + "\n")
     else:
         with _writing(args.output):
             io.write_text(args.output, "\n".join(lines) + "\n")
+    summary = ""
+    if hits is not None:
+        verified = np.array([h.answer.verified for h in hits])
+        summary = (
+            f"; exact: {verified.mean():.0f} references verified per query on average "
+            f"(max {verified.max()}), {sum(h.certified for h in hits)} answers certified"
+        )
     logging.info(
-        "%d queries against %d references in %.1f s -> %s",
+        "%d queries against %d references in %.1f s%s -> %s",
         len(queries),
-        len(ref_ids),
+        n,
         seconds,
+        summary,
         args.output or "standard output",
     )
 
 
+def _columns(exact: bool) -> list[str]:
+    if not exact:
+        return ["query", "rank", "reference", "estimated_ed"]
+    return ["query", "rank", "reference", "exact_ed", "estimated_ed", "verified", "certified"]
+
+
+def _log_calibration(args, summary: dict, index) -> None:
+    if not summary:
+        logging.warning(
+            "%s has no calibration (built with --calibration-queries 0): verifying %d "
+            "candidates per query",
+            args.index,
+            min(args.limit, len(index.ids)),
+        )
+        return
+    logging.info(
+        "stop calibrated on %d references searched leave-one-out: true nearest verified for "
+        "%.1f%% (target %.1f%%; the candidates hold it for %.1f%%), %.0f verifications per "
+        "query on average",
+        summary["calibration_queries"],
+        100 * summary["recall_calibrated"],
+        100 * args.recall,
+        100 * summary["recall_of_candidates"],
+        summary["verified_mean"],
+    )
+
+
 def _index(args, trained) -> None:
-    if args.sketch_dims < 1:
-        raise NeuroseedError("--sketch-dims must be at least 1")
+    if args.sketch_dims < 1 or args.limit < 1 or args.calibration_queries < 0:
+        raise NeuroseedError(
+            "--sketch-dims and --limit must be at least 1, --calibration-queries at least 0"
+        )
     refs = embedding_search.read_sequences(args.fasta, trained.width)
+    seqs = [r.sequence for r in refs]
     start = time.perf_counter()
-    emb = embedding_search.embed(trained, [r.sequence for r in refs], args.batch_size)
+    emb = embedding_search.embed(trained, seqs, args.batch_size)
     index = ref_index.build(
         emb,
         [r.id for r in refs],
-        [r.sequence for r in refs],
+        seqs,
         trained.distance,
         trained.scale,
         trained.length,
         ref_index.file_sha256(args.model_path),
         args.sketch_dims,
     )
+    built = time.perf_counter() - start
+    bounds = Bounds.of(seqs)
+    index.bound_k, index.bound_sets = bounds.k, bounds.sets
+    index.limit = min(args.limit, len(seqs))
+    if args.calibration_queries and len(seqs) > embedding_search.EXHAUSTIVE_UP_TO:
+        calibration = time.perf_counter()
+        trial_list = embedding_search.calibrate(
+            seqs,
+            lambda rows: embedding_search.index_lists(
+                index, emb[rows], index.limit + 1, args.threads
+            ),
+            args.calibration_queries,
+            workers=args.threads,
+            progress=Progress(logging.info, "calibration", seconds=10.0),
+        )
+        for name, array in trials_to_arrays(trial_list).items():
+            setattr(index, name, array)
+        logging.info(
+            "calibration: %d references searched leave-one-out in %.1f s",
+            len(trial_list),
+            time.perf_counter() - calibration,
+        )
     with _writing(args.output):
         ref_index.save(index, args.output)
     logging.info(
         "%d references indexed in %.1f s (%d dimensions, %d counted, sketch of %d in %d "
-        "lists) -> %s",
+        "lists; %.1f s in all) -> %s",
         len(refs),
-        time.perf_counter() - start,
+        built,
         index.dim,
         len(index.count_cols),
         index.sketch.shape[1],
         len(index.centroids),
+        time.perf_counter() - start,
         args.output,
     )
 

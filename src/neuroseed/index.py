@@ -24,7 +24,7 @@ unary code), so queries never build codes.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ import numpy as np
 from neuroseed import NeuroseedError
 from neuroseed.io import atomic_path
 
-FORMAT = 3
+FORMAT = 4  # 4: calibration trials of the exact search and the certificate's k-mer sets
 MAX_COUNT = 255  # counts are stored as uint8
 SKETCH_SAMPLE = 2000  # references the principal components are fitted on
 OTHER_LEVELS = 32  # steps a non-count column's range is rounded to in the sketch
@@ -71,6 +71,15 @@ class Index:
     order: np.ndarray  # (n,) int64
     list_starts: np.ndarray  # (lists + 1,) int64: list j holds rows list_starts[j:j + 2]
     centroids: np.ndarray  # (lists, d) float32
+    # exact search (neuroseed.verify): the stop's calibration trials, leave-one-out over the
+    # references (see neuroseed.embedding_search.calibrate), and k-mer sets for certificates
+    # (rows in reference order); empty when not built
+    trial_estimates: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    trial_exact: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int32))
+    trial_truth: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    bound_sets: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.uint64))
+    bound_k: int = 0
+    limit: int = 0  # the candidates per query the trials saw: the most a search may verify
 
     def __post_init__(self) -> None:
         # row gathers per query: rows must be contiguous (a column slice is not, and is 50x slower)
@@ -89,6 +98,22 @@ class Index:
     @property
     def dim(self) -> int:
         return len(self.count_cols) + len(self.other_cols)
+
+    def trials(self):
+        """The exact search's calibration trials (none if the index was built without)."""
+        from neuroseed.verify import trials_from_arrays
+
+        return trials_from_arrays(self.trial_estimates, self.trial_exact, self.trial_truth)
+
+    def bounds(self):
+        """Lower bounds of the edit distance to every reference, for certificates (None if
+        the index holds no k-mer sets)."""
+        from neuroseed.verify import Bounds
+
+        if not self.bound_k:
+            return None
+        lengths = np.array([len(s) for s in self.sequences], np.int64)
+        return Bounds(self.bound_k, lengths, self.bound_sets)
 
 
 def _squared_norms(x: np.ndarray) -> np.ndarray:
@@ -521,6 +546,7 @@ def _probe(index: Index, q_sketch: np.ndarray, shortlist: int, probe: int):
 _ARRAYS = ("counts", "other", "count_cols", "other_cols", "levels", "other_low", "other_step")
 _ARRAYS += ("components",)
 _ARRAYS += ("mean_projection", "sketch", "order", "list_starts", "centroids")
+_ARRAYS += ("trial_estimates", "trial_exact", "trial_truth", "bound_sets")
 
 
 def save(index: Index, path: str | Path) -> None:
@@ -532,6 +558,8 @@ def save(index: Index, path: str | Path) -> None:
         "scale": index.scale,
         "length": index.length,
         "model_sha256": index.model_sha256,
+        "bound_k": index.bound_k,
+        "limit": index.limit,
     }
     import json
 
@@ -579,5 +607,7 @@ def load(path: str | Path) -> Index:
         scale=float(meta["scale"]),
         length=int(meta["length"]),
         model_sha256=meta["model_sha256"],
+        bound_k=int(meta["bound_k"]),
+        limit=int(meta["limit"]),
         **arrays,
     )
