@@ -62,24 +62,75 @@ def test_embed_matches_the_models_encoder(trained):
     assert (out / "e.ids.txt").read_text().split() == [f"r{i}" for i in range(25)]
 
 
-def test_search_ranks_by_estimate_and_reranks_exactly(trained):
+def test_search_is_exact_by_default_and_approximate_on_request(trained):
     out, seqs, _ = trained
     args = ["search", str(out / "model.keras"), "--refs", str(out / "refs.fasta")]
     args += ["--query", str(out / "queries.fasta"), "-k", "3", "-o", str(out / "hits.tsv")]
-    assert main(args) == 0
+    assert main([*args, "--approx"]) == 0
     import pandas as pd
 
     hits = pd.read_csv(out / "hits.tsv", sep="\t")
+    assert list(hits.columns) == ["query", "rank", "reference", "estimated_ed"]
     assert len(hits) == 15 and list(hits["rank"][:3]) == [1, 2, 3]
     for _, group in hits.groupby("query"):
         assert group["estimated_ed"].is_monotonic_increasing
 
-    assert main([*args[:-1], str(out / "exact.tsv"), "--rerank", "25"]) == 0
-    exact = pd.read_csv(out / "exact.tsv", sep="\t")
-    # re-ranking all 25 references is exact nearest-neighbour search
-    for q in range(5):
-        truth = sorted(edit_distance_matrix([seqs[25 + q], *seqs[:25]])[0, 1:])[:3]
-        assert list(exact[exact["query"] == f"q{q}"]["exact_ed"]) == truth
+    for extra in ([], ["--rerank", "25"], ["--exhaustive"]):
+        assert main([*args[:-1], str(out / "exact.tsv"), *extra]) == 0
+        exact = pd.read_csv(out / "exact.tsv", sep="\t")
+        assert list(exact.columns) == [
+            "query",
+            "rank",
+            "reference",
+            "exact_ed",
+            "estimated_ed",
+            "verified",
+            "certified",
+        ]
+        for q in range(5):
+            row = edit_distance_matrix([seqs[25 + q], *seqs[:25]])[0, 1:]
+            third = sorted(row)[2]
+            mine = exact[exact["query"] == f"q{q}"]
+            # the 3 nearest and every reference tied with the third, ranks shared by ties
+            assert list(mine["exact_ed"]) == sorted(row[row <= third])
+            assert list(mine["rank"]) == [1 + sum(row < d) for d in mine["exact_ed"]]
+            # 25 references: so few that every one is verified, so the answer is certified
+            assert set(mine["verified"]) == {25} and set(mine["certified"]) == {"yes"}
+
+
+def test_search_calibrates_its_stop_on_the_references(tmp_path, capsys, caplog):
+    """With more references than EXHAUSTIVE_UP_TO the stop is calibrated leave-one-out on
+    them, and the answer is still the exact nearest for (nearly) every query."""
+    import logging
+
+    import pandas as pd
+
+    from neuroseed import embedding_search
+
+    rng = np.random.default_rng(3)
+    roots = ["".join(rng.choice(list("ACGT"), size=300)) for _ in range(30)]
+
+    def relative(root):
+        s = list(root)
+        for _ in range(rng.integers(5, 40)):
+            s[rng.integers(0, len(s))] = rng.choice(list("ACGT"))
+        return "".join(s[: len(s) - rng.integers(0, 20)])
+
+    refs = [relative(roots[i % 30]) for i in range(300)]
+    queries = [relative(roots[i]) for i in range(20)]
+    (tmp_path / "r.fa").write_text("".join(f">r{i}\n{s}\n" for i, s in enumerate(refs)))
+    (tmp_path / "q.fa").write_text("".join(f">q{i}\n{s}\n" for i, s in enumerate(queries)))
+    assert len(refs) > embedding_search.EXHAUSTIVE_UP_TO
+    argv = ["search", "greengenes16s", "--refs", str(tmp_path / "r.fa")]
+    argv += ["--query", str(tmp_path / "q.fa"), "-k", "1", "-o", str(tmp_path / "h.tsv")]
+    with caplog.at_level(logging.INFO):
+        assert main(argv) == 0
+    assert "stop calibrated on 300 references searched leave-one-out" in caplog.text
+    hits = pd.read_csv(tmp_path / "h.tsv", sep="\t")
+    truth = edit_distance_matrix(queries + refs)[:20, 20:].min(1)
+    found = hits.groupby("query")["exact_ed"].min().reindex([f"q{i}" for i in range(20)])
+    assert (found.values == truth).mean() >= 0.95
+    assert hits["verified"].max() < 300  # the stop came before every reference
 
 
 @pytest.mark.parametrize(
@@ -289,16 +340,24 @@ def test_a_normaliser_that_is_not_a_length_is_refused(trained, tmp_path, capsys,
 
 
 @pytest.mark.parametrize(
-    "args", [["-k", "0"], ["--rerank", "-1"], ["--candidates", "0"], ["--probe", "0"]]
+    "args, message",
+    [
+        (["-k", "0"], "-k, --limit, --candidates and --probe must be at least 1"),
+        (["--limit", "0"], "-k, --limit, --candidates and --probe must be at least 1"),
+        (["--candidates", "0"], "-k, --limit, --candidates and --probe must be at least 1"),
+        (["--probe", "0"], "-k, --limit, --candidates and --probe must be at least 1"),
+        (["--rerank", "0"], "--rerank must be at least 1"),
+        (["--recall", "1.5"], "--recall must be a probability between 0 and 1, not 1.5"),
+    ],
 )
-def test_search_counts_must_be_sensible(trained, tmp_path, capsys, args):
+def test_search_counts_must_be_sensible(trained, tmp_path, capsys, args, message):
     model = _model_copy(trained, tmp_path)
     (tmp_path / "metrics.json").write_text('{"padded_length": 60}')
     fasta = tmp_path / "in.fasta"
     fasta.write_text(">a\nACGTACGT\n")
     argv = ["search", str(model), "--refs", str(fasta), "--query", str(fasta)]
     line = _one_line_error(capsys, [*argv, "-o", str(tmp_path / "h.tsv"), *args])
-    assert "-k, --candidates and --probe must be at least 1 and --rerank at least 0" in line
+    assert message in line
 
 
 def _identity(model, **changes):

@@ -135,11 +135,13 @@ def test_cli_index_then_search_gives_the_brute_force_hits(trained, tmp_path):  #
     out, _, _ = trained
     model, refs, idx = str(out / "model.keras"), str(out / "refs.fasta"), str(tmp_path / "r.npz")
     assert main(["index", model, refs, "-o", idx]) == 0
-    common = ["--query", str(out / "queries.fasta"), "-k", "4", "--rerank", "6", "-o"]
-    assert main(["search", model, "--index", idx, *common, str(tmp_path / "a.tsv")]) == 0
-    assert main(["search", model, "--refs", refs, *common, str(tmp_path / "b.tsv")]) == 0
-    a, b = (tmp_path / "a.tsv").read_text(), (tmp_path / "b.tsv").read_text()
-    assert a == b and len(a.splitlines()) == 1 + 5 * 4
+    for mode in ("--approx", "--exhaustive"):
+        common = ["--query", str(out / "queries.fasta"), "-k", "4", mode, "-o"]
+        assert main(["search", model, "--index", idx, *common, str(tmp_path / "a.tsv")]) == 0
+        assert main(["search", model, "--refs", refs, *common, str(tmp_path / "b.tsv")]) == 0
+        a, b = (tmp_path / "a.tsv").read_text(), (tmp_path / "b.tsv").read_text()
+        # the exact answer lists every reference tied with the fourth
+        assert a == b and (len(a.splitlines()) == 1 + 5 * 4 or mode == "--exhaustive")
 
 
 def test_an_index_of_another_model_or_a_damaged_one_is_one_line(trained, tmp_path, capsys):  # noqa: F811
@@ -173,3 +175,39 @@ def test_an_index_of_another_format_says_rebuild(tmp_path):
         NeuroseedError, match=f"format {ix.FORMAT - 1}.*rebuild it with neuroseed index"
     ):
         ix.load(tmp_path / "old.npz")
+
+
+def test_an_index_stores_the_calibration_of_its_exact_search(tmp_path):
+    """``neuroseed index`` calibrates the exact search's stop once (leave-one-out over its
+    references) and keeps k-mer sets for certificates; searching it needs no calibration."""
+    from neuroseed.edit_distance import edit_distance_matrix
+
+    rng = np.random.default_rng(11)
+    roots = ["".join(rng.choice(list("ACGT"), size=200)) for _ in range(20)]
+
+    def relative(root):
+        s = list(root)
+        for _ in range(rng.integers(3, 30)):
+            s[rng.integers(0, len(s))] = rng.choice(list("ACGT"))
+        return "".join(s)
+
+    refs = [relative(roots[i % 20]) for i in range(280)]
+    queries = [relative(roots[i]) for i in range(10)]
+    (tmp_path / "r.fa").write_text("".join(f">r{i}\n{s}\n" for i, s in enumerate(refs)))
+    (tmp_path / "q.fa").write_text("".join(f">q{i}\n{s}\n" for i, s in enumerate(queries)))
+    idx = str(tmp_path / "r.npz")
+    argv = ["index", "greengenes16s", str(tmp_path / "r.fa"), "-o", idx]
+    assert main([*argv, "--calibration-queries", "60", "--limit", "100"]) == 0
+    index = ix.load(idx)
+    assert len(index.trials()) == 60 and index.limit == 100
+    assert index.bound_k and index.bound_sets.shape[0] == 280
+    out = tmp_path / "h.tsv"
+    argv = ["search", "greengenes16s", "--index", idx, "--query", str(tmp_path / "q.fa")]
+    assert main([*argv, "-k", "1", "-o", str(out)]) == 0
+    import pandas as pd
+
+    hits = pd.read_csv(out, sep="\t")
+    assert hits["verified"].max() <= 100
+    truth = edit_distance_matrix(queries + refs)[:10, 10:].min(1)
+    found = hits.groupby("query")["exact_ed"].min().reindex([f"q{i}" for i in range(10)])
+    assert (found.values == truth).mean() >= 0.9
