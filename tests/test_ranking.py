@@ -151,3 +151,35 @@ def test_training_loss_and_groups_come_from_the_config():
     config = with_defaults({"training": {"loss": "relative", "groups": 32}})
     s = settings_from_config(config, "kmer_net", "manhattan", 0)
     assert (s["loss"], s["groups"]) == ("relative", 32)
+
+
+def test_training_that_ranks_worse_than_its_start_keeps_the_start_with_a_fitted_scale():
+    """kmer_net starts as the untrained profile + length distance (its learned channel adds
+    ~0). When the epoch chosen by validation %RMSE ranks the validation part's true nearest
+    worse than that start (here: a learning rate that wrecks it), the start is kept, its
+    distance scaled by least squares as the k-mer baseline's."""
+    from neuroseed.models import build_encoder, build_siamese, split_siamese
+    from neuroseed.training import fit_start_scale, ranking
+
+    seqs, _ = families(n_families=10, size=8, length=60, seed=5)
+    codes, _ = encode(seqs, 60)
+    d = edit_distance_matrix(seqs)
+    idx = np.random.default_rng(1).permutation(len(seqs))
+    parts = {"train": idx[:50], "val": idx[50:65], "test": idx[65:]}
+    hp = {"k": 3, "hidden_units": 8, "layers": 1}
+    keras.utils.set_random_seed(0)
+    encoder, head = split_siamese(
+        build_siamese(build_encoder("kmer_net", 60, 4, "manhattan", hp), "manhattan")
+    )
+    start = ranking(encoder, head, codes, d, parts)
+    assert 0 < start <= 1
+    scale = fit_start_scale(encoder, head, codes, d, parts["train"], 60, 0)
+    assert scale > 0 and ranking(encoder, head, codes, d, parts) == pytest.approx(start)
+
+    settings = defaults("kmer_net", "manhattan", epochs=3, learning_rate=3.0, hparams=hp)
+    model, _, metrics = train(settings, codes, d, parts, 60, verbose=0)
+    assert metrics["val_ranking"] < metrics["val_ranking_start"] and metrics["best_epoch"] == 0
+    kept, kept_head = split_siamese(model)
+    assert ranking(kept, kept_head, codes, d, parts) == pytest.approx(start)
+    # the kept start's scale is fitted: far better than the constant predictor
+    assert metrics["test_rmse_pct"] < metrics["constant_predictor_test_rmse_pct"]

@@ -665,8 +665,7 @@ def _kmer_net(codes, hp, embedding_dim, depth):
     """The k-mer profile and the length, each with a learned weight, beside a learned MLP
     embedding of the profile. With the manhattan distance the model starts close to the
     untrained ``counts L1 + length_weight * |length difference|``, scaled to ED/L (one
-    differing base changes about 2k counts): the MLP channel starts small, though at L ~ 2,000
-    not negligible beside the profile's; training adds what the profile misses."""
+    differing base changes about 2k counts): the MLP channel starts at ~0."""
     k = int(hp["k"])
     width = codes.shape[1]
     counts = KmerProfile(k, name="kmer_profile")(codes)
@@ -680,8 +679,11 @@ def _kmer_net(codes, hp, embedding_dim, depth):
     x = SqrtCounts(name="sqrt_counts")(counts)
     for j in range(int(hp["layers"])):
         x = layers.Dense(int(hp["hidden_units"]), activation="relu", name=f"hidden{j}")(x)
-    # near-zero start: the learned channel begins as a small correction to the profile
-    init = keras.initializers.RandomNormal(stddev=1e-3)
+    # a start that adds (almost) nothing: the model begins as the untrained profile + length
+    # distance (the channel adds ~0.1 edit to an estimate). Not exactly zero: a manhattan
+    # distance of identical (zero) vectors has no gradient, while a tiny one learns as fast
+    # (the gradient of |u - v| is its sign, whatever the scale)
+    init = keras.initializers.RandomNormal(stddev=1e-6)
     channels.append(layers.Dense(embedding_dim, kernel_initializer=init, name="embedding")(x))
     return layers.Concatenate(name="channels")(channels)
 
@@ -698,8 +700,9 @@ def build_encoder(
     ``alphabet_size`` is 4 for raw sequences and 5 for aligned ones (gap symbol).
 
     ``kmer`` has no weights to train: its embedding is the k-mer count vector (4**k wide,
-    ``embedding_dim`` is ignored); with the hyperbolic distance it is put on a sphere inside the
-    ball whose radius :func:`neuroseed.training.fit_kmer` chooses.
+    ``embedding_dim`` is ignored) and the length times ``length_weight``; with the hyperbolic
+    distance it is put on a sphere inside the ball whose radius
+    :func:`neuroseed.training.fit_kmer` chooses.
     """
     if name not in registry.ENCODERS:
         raise ValueError(f"unknown encoder '{name}' (choose from {registry.ENCODERS})")
@@ -711,8 +714,12 @@ def build_encoder(
     elif name in registry.TRAINED:
         x = BODIES[name](OneHot(alphabet_size, name="one_hot")(codes), hp)
         emb = tiny_dense(embedding_dim, x.shape[-1], name="embedding")(x)
-    else:  # kmer: the closed-form baseline
+    else:  # kmer: the closed-form baseline, the profile and (weighted) the length
         emb = KmerProfile(int(hp["k"]), name="kmer_profile")(codes)
+        if float(hp["length_weight"]) > 0:
+            length = ResidueCount(name="length")(codes)
+            weighted = layers.Rescaling(float(hp["length_weight"]), name="length_weight")(length)
+            emb = layers.Concatenate(name="channels")([emb, weighted])
     if distance == "hyperbolic":
         emb = SphereProjection(name="sphere")(emb)
     return keras.Model(codes, emb, name=f"{name}_encoder")

@@ -20,9 +20,10 @@ from neuroseed.artifacts import load_dataset
 from neuroseed.io import atomic_path, read_fasta, write_json
 from neuroseed.metrics import rmse_percent, upper_triangle
 from neuroseed.model_file import ALPHABETS, Identity, save_model
-from neuroseed.models import build_encoder, build_siamese, split_siamese
+from neuroseed.models import PositiveScale, build_encoder, build_siamese, split_siamese
 from neuroseed.pool import load as load_pool
 from neuroseed.runtime import configure_backend, embed, pairwise_predictions
+from neuroseed.runtime import distances as distances_of
 from neuroseed.settings import TrainSettings
 
 log = logging.getLogger(__name__)
@@ -407,6 +408,8 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         data.pair_count,
         settings.loss,
     )
+    start = model.get_weights()
+    start_ranking = ranking(encoder, head, codes, distances, parts)
     stream, resample = batch_stream(data)
     with warnings.catch_warnings():
         # a stream of unknown length: Keras counts the first epoch's batches and says so
@@ -418,7 +421,66 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
             verbose=verbose,
             shuffle=not resample,  # a tf.data stream is not shuffled by Keras (it warns)
         )
-    return model, pd.DataFrame(hist.history), data.pair_count
+    history = pd.DataFrame(hist.history)
+    trained_ranking = ranking(encoder, head, codes, distances, parts)
+    history.attrs["val_ranking"] = {"start": start_ranking, "trained": trained_ranking}
+    if start_ranking is not None and trained_ranking < start_ranking:
+        # the best epoch by validation %RMSE ranks worse than where training began
+        model.set_weights(start)
+        history.attrs["start_kept"] = True
+        scale = fit_start_scale(
+            encoder, head, codes, distances, parts["train"], length, settings.seed
+        )
+        log.info(
+            "training %s: validation ranking %.4f after training, %.4f at the start: the "
+            "start is kept%s",
+            label,
+            trained_ranking,
+            start_ranking,
+            "" if scale is None else f", its distance scaled by {scale:.4g} (least squares)",
+        )
+    return model, history, data.pair_count
+
+
+def fit_start_scale(encoder, head, codes, distances, train_idx, length, seed) -> float | None:
+    """Fit a kept start's distance to the training pairs in closed form, as the k-mer
+    baseline's (:func:`fit_kmer`): every channel of a model built of weighted channels
+    (``PositiveScale`` layers and the learned ``embedding`` layer, a manhattan distance being
+    homogeneous) times the least-squares scale; ``None`` for other models (left as they are)."""
+    weighted = [layer for layer in encoder.layers if isinstance(layer, PositiveScale)]
+    if not weighted or head.distance != "manhattan":
+        return None
+    sample = _fit_sample(train_idx, seed)
+    target = upper_triangle(distances[np.ix_(sample, sample)]).astype(np.float64) / length
+    d = pairwise_predictions(head, embed(encoder, codes[sample]))
+    scale = float(np.dot(d, target) / max(np.dot(d, d), 1e-30))
+    if not scale > 0:
+        return None
+    for layer in weighted:
+        layer.log_scale.assign(layer.log_scale + math.log(scale))
+    learned = encoder.get_layer("embedding")
+    learned.set_weights([w * scale for w in learned.get_weights()])
+    return scale
+
+
+RANKING_NS = (1, 5, 10, 20, 50)  # recall@N of the ranking criterion
+
+
+def ranking(encoder, head, codes, distances, parts) -> float | None:
+    """How well the model ranks: mean recall@N (``RANKING_NS``) of each validation sequence's
+    true nearest training sequence (by exact edit distance) among its N nearest by estimate;
+    ``None`` when no validation sequence has a unique nearest."""
+    from neuroseed.retrieval import ranks_of_truth
+
+    val, train = parts["val"], parts["train"]
+    if len(val) == 0 or len(train) == 0:
+        return None
+    est = distances_of(head, embed(encoder, codes[val]), embed(encoder, codes[train]))
+    try:
+        ranks = ranks_of_truth(est, np.asarray(distances[np.ix_(val, train)]))
+    except NeuroseedError:
+        return None
+    return float(np.mean([(ranks <= n).mean() for n in RANKING_NS]))
 
 
 def training_data(settings, codes, distances, train_idx, length, pool):
@@ -567,6 +629,8 @@ def train(
             settings, codes, distances, parts, length, alphabet_size, verbose
         )
     seconds = time.perf_counter() - start
+    val_ranking = history.attrs.get("val_ranking", {})
+    start_kept = history.attrs.get("start_kept", False)
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
     best = int(history["val_loss"].idxmin())
     encoder, head = split_siamese(model)
@@ -584,7 +648,10 @@ def train(
         "padded_length": length,
         "parameters": int(model.count_params()),
         "epochs_run": len(history),
-        "best_epoch": best + 1,
+        # 0: training ranked the validation part worse than its start, which was kept
+        "best_epoch": 0 if start_kept else best + 1,
+        "val_ranking_start": val_ranking.get("start"),
+        "val_ranking": val_ranking.get("trained"),
         "train_rmse_pct_sampled": float(history["rmse_pct"].iloc[best]),
         "train_rmse_pct": train_rmse,
         "val_rmse_pct": val_rmse,
@@ -604,7 +671,7 @@ def train(
         label,
         test_rmse,
         metrics["constant_predictor_test_rmse_pct"],
-        best + 1,
+        metrics["best_epoch"],
         len(history),
     )
     return model, history, metrics
