@@ -285,6 +285,17 @@ def pool_input(wildcards):
     }
 
 
+def leakage_pool_input(wildcards):
+    """The leakage report's extra inputs when a training pool is on: the pool and the
+    dataset's FASTA (each test sequence's nearest pool sequence)."""
+    if not config["training"]["pool"]["size"]:
+        return {}
+    return {
+        "pool": pool_path(),
+        "fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta",
+    }
+
+
 def pool_source(wildcards):
     """What rule prepare_pool draws from (Greengenes is package data, not an input)."""
     fasta = config["training"]["pool"]["fasta"]

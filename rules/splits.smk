@@ -17,6 +17,7 @@ rule split_sequences:
 
 rule report_leakage:
     input:
+        unpack(leakage_pool_input),
         split="results/{dataset}/splits/{split}.json",
         encoded="results/{dataset}/encoding/encoded.npz",
         distances="results/{dataset}/edit_distance/distances.npy",
@@ -29,5 +30,6 @@ rule report_leakage:
         "results/{dataset}/benchmarks/report_leakage/{split}.tsv"
     conda:
         "../envs/neuroseed.yaml"
+    threads: config["threads"]["edit_distance"]
     script:
         "../scripts/report_leakage.py"

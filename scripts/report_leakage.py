@@ -1,4 +1,5 @@
-"""Nearest-training-sequence distance of every test sequence (rule report_leakage)."""
+"""Nearest-training-sequence (and training-pool) distance of every test sequence (rule
+report_leakage)."""
 
 from neuroseed import splits, workflow
 
@@ -10,6 +11,9 @@ def main(smk):
         smk.input.distances,
         smk.output.table,
         smk.output.summary,
+        smk.input.get("pool"),
+        smk.input.get("fasta"),
+        smk.threads,
     )
 
 

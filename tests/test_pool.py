@@ -10,6 +10,7 @@ from conftest import copy_workflow, smk, toy_data, toy_pool
 from neuroseed import NeuroseedError
 from neuroseed.edit_distance import edit_distance_matrix
 from neuroseed.encoding import encode
+from neuroseed.io import read_fasta
 from neuroseed.model_file import load_siamese
 from neuroseed.models import build_encoder, build_siamese
 from neuroseed.pool import select
@@ -140,7 +141,8 @@ def test_workflow_trains_on_a_pool_beside_the_matrix(tmp_path):
     work = copy_workflow(tmp_path)
     for seed in (2, 3):
         (work / f"pool{seed}.yaml").write_text(POOL_CONFIG % seed)
-    smk(work, "fig_rmse", "--configfile", "tiny.yaml", "pool2.yaml")
+    leakage = "results/tiny/splits/random-s1.leakage"
+    smk(work, "fig_rmse", f"{leakage}.json", "--configfile", "tiny.yaml", "pool2.yaml")
     run = work / "results/tiny/training/random-s1"
     metrics = json.loads((run / "kmer_net-manhattan/seed0/metrics.json").read_text())
     assert metrics["pool_sequences"] == 40
@@ -150,6 +152,25 @@ def test_workflow_trains_on_a_pool_beside_the_matrix(tmp_path):
     assert report["drawn"] == 40 and report["in_dataset_by_id"] == 48
     with np.load(work / "results/tiny/pool/pool-n40-s2.npz") as pool:
         assert not fasta_ids(work / "results/tiny/sequences/sequences.fasta") & set(pool["ids"])
+        pool_seqs = dict(zip(pool["ids"], (s.decode() for s in pool["sequences"]), strict=True))
+    # the leakage report covers the pool: each test sequence's nearest pool sequence, exact
+    import pandas as pd
+
+    table = pd.read_csv(
+        work / f"{leakage}.tsv", sep="\t", dtype={"id": str, "nearest_pool_id": str}
+    )
+    by_id = {
+        rid: seq.upper()
+        for rid, _, seq in read_fasta(work / "results/tiny/sequences/sequences.fasta")
+    }
+    ids, seqs = list(pool_seqs), list(pool_seqs.values())
+    for _, row in table.iterrows():
+        d = edit_distance_matrix([by_id[row["id"]], *seqs])[0, 1:]
+        assert (
+            row["pool_edit_distance"] == d.min() and d[ids.index(row["nearest_pool_id"])] == d.min()
+        )
+    summary = json.loads((work / f"{leakage}.json").read_text())
+    assert summary["nearest_seen_in_pool"] == int((table["nearest_in"] == "pool").sum())
     dry = smk(work, "fig_rmse", "-n", "--configfile", "tiny.yaml", "pool2.yaml").stdout
     assert "Nothing to be done" in dry
     dry = smk(work, "fig_rmse", "-n", "--configfile", "tiny.yaml", "pool3.yaml").stdout

@@ -294,15 +294,52 @@ def make_split(
     write_json(out_json, out)
 
 
+def pool_leakage(table, split: dict[str, list[str]], fasta: str, pool_npz: str, threads: int):
+    """``table`` (:func:`leakage`) with each test sequence's nearest training-pool sequence
+    (exact edit distance, by exhaustive search) and which of the two is nearer: what a model
+    trained on the train part plus the pool has seen closest to each test sequence."""
+    from neuroseed.io import read_fasta
+    from neuroseed.verify import Stop, verify
+
+    by_id = {rid: seq.upper() for rid, _, seq in read_fasta(fasta)}
+    with np.load(pool_npz) as pool:
+        pool_ids = [str(i) for i in pool["ids"]]
+        pool_seqs = [s.decode() for s in pool["sequences"]]
+    queries = [by_id[i] for i in split["test"]]
+    lengths = np.array([len(s) for s in pool_seqs])
+    order = [np.argsort(np.abs(lengths - len(q)), kind="stable") for q in queries]
+    zeros = [np.zeros(len(pool_seqs))] * len(queries)
+    answers = verify(queries, pool_seqs, order, zeros, 1, Stop(), threads)
+    table["nearest_pool_id"] = [pool_ids[a.refs[0]] for a in answers]
+    table["pool_edit_distance"] = [int(a.exact[0]) for a in answers]
+    in_pool = table["pool_edit_distance"] < table["edit_distance"]
+    table["nearest_in"] = np.where(in_pool, "pool", "train")
+    table["nearest_seen_edit_distance"] = np.minimum(
+        table["edit_distance"], table["pool_edit_distance"]
+    )
+    return table
+
+
 def report_leakage(
-    split_json: str, encoded_npz: str, distances_npy: str, out_tsv: str, out_json: str
+    split_json: str,
+    encoded_npz: str,
+    distances_npy: str,
+    out_tsv: str,
+    out_json: str,
+    pool_npz: str | None = None,
+    fasta: str | None = None,
+    threads: int = 1,
 ) -> None:
-    """The leakage report of a split: nearest-train distances of the test set, with quantiles."""
+    """The leakage report of a split: nearest-train distances of the test set, with quantiles;
+    with a training pool (``pool_npz``, and the dataset's ``fasta``) the nearest pool sequence
+    too, since a model trained on the pool has seen it."""
     import logging
 
     data = load_dataset(encoded_npz, distances_npy)
     split = read_json(split_json)
     table = leakage(split, data.ids, data.distances, data.length)
+    if pool_npz:
+        table = pool_leakage(table, split, fasta, pool_npz, threads)
     q = table["normalised_distance"].quantile([0.0, 0.25, 0.5, 0.75, 1.0])
     summary = {
         "split": split.get("params", {}),
@@ -313,6 +350,25 @@ def report_leakage(
         "nearest_train_edit_distance_median": float(table["edit_distance"].median()),
         "identical_to_a_training_sequence": int((table["edit_distance"] == 0).sum()),
     }
+    if pool_npz:
+        seen = table["nearest_seen_edit_distance"] / data.length
+        q_seen = seen.quantile([0.0, 0.25, 0.5, 0.75, 1.0])
+        summary["pool"] = str(pool_npz)
+        summary["nearest_seen_normalised_distance"] = dict(
+            zip(["min", "q25", "median", "q75", "max"], q_seen.tolist(), strict=True)
+        )
+        summary["nearest_seen_in_pool"] = int((table["nearest_in"] == "pool").sum())
+        summary["identical_to_a_seen_sequence"] = int(
+            (table["nearest_seen_edit_distance"] == 0).sum()
+        )
+        logging.getLogger(__name__).info(
+            "leakage with the training pool: median nearest seen ED/L %.4f; for %d of %d test "
+            "sequences the nearest seen sequence is in the pool, %d are identical to one",
+            q_seen[0.5],
+            summary["nearest_seen_in_pool"],
+            len(table),
+            summary["identical_to_a_seen_sequence"],
+        )
     logging.getLogger(__name__).info(
         "leakage: median nearest-train ED/L %.4f (q25 %.4f, q75 %.4f); %d of %d test sequences "
         "have an identical training sequence",
