@@ -200,7 +200,20 @@ def test_an_index_stores_the_calibration_of_its_exact_search(tmp_path):
     assert main([*argv, "--calibration-queries", "60", "--limit", "100"]) == 0
     index = ix.load(idx)
     assert len(index.trials()) == 60 and index.limit == 100
-    assert index.bound_k and index.bound_sets.shape[0] == 280
+    # a k-mer model: the certificates' bounds come from the counts' bit planes, no extra sets
+    bounds = index.bounds()
+    assert (bounds.k, bounds.planes, index.bound_k) == (6, ix.PLANES, 0)
+    from neuroseed.verify import Bounds, kmer_sets
+
+    direct = Bounds(6, bounds.lengths, kmer_sets(refs, 6, ix.PLANES), ix.PLANES)
+    exact = edit_distance_matrix(queries + refs)[:10, 10:]
+    everyone = np.arange(len(refs))
+    for q, query in enumerate(queries):
+        lower = bounds.lower(len(query), kmer_sets([query], 6, ix.PLANES)[0], everyone)
+        np.testing.assert_array_equal(
+            lower, direct.lower(len(query), kmer_sets([query], 6, ix.PLANES)[0], everyone)
+        )
+        assert (lower <= exact[q]).all() and lower.max() > 0
     out = tmp_path / "h.tsv"
     argv = ["search", "greengenes16s", "--index", idx, "--query", str(tmp_path / "q.fa")]
     assert main([*argv, "-k", "1", "-o", str(out)]) == 0
@@ -208,6 +221,6 @@ def test_an_index_stores_the_calibration_of_its_exact_search(tmp_path):
 
     hits = pd.read_csv(out, sep="\t")
     assert hits["verified"].max() <= 100
-    truth = edit_distance_matrix(queries + refs)[:10, 10:].min(1)
+    truth = exact.min(1)
     found = hits.groupby("query")["exact_ed"].min().reindex([f"q{i}" for i in range(10)])
     assert (found.values == truth).mean() >= 0.9

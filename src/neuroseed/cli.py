@@ -361,8 +361,9 @@ def _index(args, trained) -> None:
         args.sketch_dims,
     )
     built = time.perf_counter() - start
-    bounds = Bounds.of(seqs)
-    index.bound_k, index.bound_sets = bounds.k, bounds.sets
+    if not index.profile_k():  # a k-mer model's counts are the certificates' k-mers already
+        bounds = Bounds.of(seqs)
+        index.bound_k, index.bound_sets = bounds.k, bounds.sets
     index.limit = min(args.limit, len(seqs))
     if args.calibration_queries and len(seqs) > embedding_search.EXHAUSTIVE_UP_TO:
         calibration = time.perf_counter()

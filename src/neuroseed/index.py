@@ -24,6 +24,7 @@ unary code), so queries never build codes.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -105,14 +106,27 @@ class Index:
 
         return trials_from_arrays(self.trial_estimates, self.trial_exact, self.trial_truth)
 
+    def profile_k(self) -> int:
+        """k where the count columns are a whole k-mer profile (column j: k-mer j), else 0:
+        then the bit planes of the counts are the certificates' k-mer counts too."""
+        c = len(self.count_cols)
+        k = round(math.log(c, 4)) if c else 0
+        whole = c and 4**k == c and np.array_equal(self.count_cols, np.arange(c))
+        return k if whole else 0
+
     def bounds(self):
-        """Lower bounds of the edit distance to every reference, for certificates (None if
-        the index holds no k-mer sets)."""
+        """Lower bounds of the edit distance to every reference, for certificates: from the
+        counts' bit planes (a k-mer model's index), or from k-mer sets kept for them (None if
+        neither)."""
         from neuroseed.verify import Bounds
 
+        lengths = np.array([len(s) for s in self.sequences], np.int64)
+        if self.profile_k():
+            rows_of = np.empty(len(self.order), np.int64)
+            rows_of[self.order] = np.arange(len(self.order))
+            return Bounds(self.profile_k(), lengths, self.planes, PLANES, rows_of)
         if not self.bound_k:
             return None
-        lengths = np.array([len(s) for s in self.sequences], np.int64)
         return Bounds(self.bound_k, lengths, self.bound_sets)
 
 

@@ -306,11 +306,12 @@ for _code, _base in enumerate(b"ACGT"):
     _BASES[_base] = _code
 
 
-def kmer_sets(sequences: Sequence[str], k: int = BOUND_K) -> np.ndarray:
-    """``(n, 4**k / 64)`` uint64: which k-mers of A, C, G, T each sequence holds (windows with
-    any other character left out; that keeps the bound below valid)."""
+def kmer_sets(sequences: Sequence[str], k: int = BOUND_K, planes: int = 1) -> np.ndarray:
+    """``(n, planes * 4**k / 64)`` uint64: bit j of plane t is set where the sequence holds
+    k-mer j (of A, C, G, T; windows with any other character left out, which keeps the bound
+    below valid) more than t times. One plane: which k-mers it holds."""
     words = max(1, 4**k // 64)
-    out = np.zeros((len(sequences), words), np.uint64)
+    out = np.zeros((len(sequences), planes * words), np.uint64)
     for i, s in enumerate(sequences):
         x = _BASES[np.frombuffer(s.encode(), np.uint8)]
         m = len(x) - k + 1
@@ -321,8 +322,8 @@ def kmer_sets(sequences: Sequence[str], k: int = BOUND_K) -> np.ndarray:
         for j in range(k):
             index = index * 4 + np.maximum(x[j : j + m], 0)
             valid &= x[j : j + m] >= 0
-        bits = np.zeros(words * 64, bool)
-        bits[index[valid]] = True
+        counts = np.bincount(index[valid], minlength=words * 64)
+        bits = np.concatenate([counts > t for t in range(planes)])
         out[i] = np.packbits(bits, bitorder="little").view(np.uint64)
     return out
 
@@ -330,12 +331,15 @@ def kmer_sets(sequences: Sequence[str], k: int = BOUND_K) -> np.ndarray:
 @dataclass
 class Bounds:
     """Lower bounds of the edit distance from a query to every reference: the length
-    difference, and the q-gram lemma on k-mer sets (one edit adds or removes at most k distinct
-    k-mers of each string, so ``ED >= |S_a xor S_b| / 2k``)."""
+    difference, and the q-gram lemma on k-mer counts (one edit removes at most k k-mers of a
+    string and adds at most k, so the counts' L1 distance is at most 2k per edit; counts
+    clipped at ``planes``, kept as bit planes, only lower it: ``ED >= popcount(xor) / 2k``)."""
 
     k: int
-    lengths: np.ndarray  # (n,) int64
-    sets: np.ndarray  # (n, words) uint64, kmer_sets
+    lengths: np.ndarray  # (n,) int64, by reference
+    sets: np.ndarray  # (rows, planes * words) uint64, kmer_sets
+    planes: int = 1
+    rows_of: np.ndarray | None = None  # each reference's row of ``sets`` (None: the same)
 
     def __post_init__(self) -> None:
         self.by_length = np.argsort(self.lengths, kind="stable")
@@ -346,11 +350,12 @@ class Bounds:
         lengths = np.array([len(s) for s in sequences], np.int64)
         return cls(k, lengths, kmer_sets(sequences, k))
 
-    def lower(self, length: int, kmers: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """The bound from a query (its length and k-mer set) to references ``rows``."""
+    def lower(self, length: int, kmers: np.ndarray, refs: np.ndarray) -> np.ndarray:
+        """The bound from a query (its length and :func:`kmer_sets`) to references ``refs``."""
+        rows = refs if self.rows_of is None else self.rows_of[refs]
         differ = np.bitwise_count(self.sets[rows] ^ kmers).sum(1, dtype=np.int64)
         q_gram = -(-differ // (2 * self.k))
-        return np.maximum(np.abs(self.lengths[rows] - length), q_gram)
+        return np.maximum(np.abs(self.lengths[refs] - length), q_gram)
 
     def certify(
         self, query: str, dk: float, verified: np.ndarray, first: np.ndarray, block: int = 4096
@@ -360,12 +365,12 @@ class Bounds:
         references most likely to fail the check (the next candidates), tried first."""
         if dk == math.inf:
             return False
-        kmers = kmer_sets([query], self.k)[0]
+        kmers = kmer_sets([query], self.k, self.planes)[0]
         length = len(query)
         lo = np.searchsorted(self.sorted_lengths, length - dk, side="left")
         hi = np.searchsorted(self.sorted_lengths, length + dk, side="right")
-        rows = self.by_length[lo:hi]  # only these pass the length bound
-        for part in [first] + [rows[i : i + block] for i in range(0, len(rows), block)]:
+        refs = self.by_length[lo:hi]  # only these pass the length bound
+        for part in [first] + [refs[i : i + block] for i in range(0, len(refs), block)]:
             near = part[self.lower(length, kmers, part) <= dk]
             if near.size and not np.isin(near, verified).all():
                 return False
