@@ -23,6 +23,15 @@ memory so far (the embedding runs in a child process, so this is the data, the i
 force; references ascending, so each row's peak is its own size's). ``build_s``
 includes reading the references' embeddings from the cache.
 
+With ``--exact`` each size is also searched as ``neuroseed search`` does by default: the index
+holds the references' sequences and the stop's calibration (``--calibration-queries`` of the
+references searched leave-one-out, exhaustively: ``calibration_s``), and the first
+``--recall-queries`` queries are searched exactly (-k ``--k``, ``--recall``): ``exact_ms`` per
+query (the queries embedded before, as for ``search_ms``), ``verified`` candidates per query,
+and ``top1``: the share of queries whose true nearest reference by exact edit distance (an
+exhaustive exact search over every reference, cached; queries with a tied nearest left out)
+the search ranks first. ``index_mb`` then counts the sequences too (one byte a base).
+
 Embeddings are cached under ``--cache`` (keyed by the model file, the draw and the mutation
 settings; about 4.3 kB per reference: counts as uint8) and brute-force neighbours likewise, so a
 rerun only builds and searches. Writes ``docs/results/index_scale.tsv`` (``--out``) and prints
@@ -49,10 +58,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from neuroseed import index as ref_index  # noqa: E402
 from neuroseed.io import read_fasta  # noqa: E402
+from neuroseed.model_file import read_identity  # noqa: E402
 from neuroseed.sources import greengenes_paths  # noqa: E402
 
 COLUMNS = ("references", "synthetic", "lists", "build_s", "index_mb", "peak_rss_mb")
 COLUMNS += ("candidates", "probe", "search_ms", "brute_ms", "recall10")
+EXACT_COLUMNS = ("references", "synthetic", "index_mb", "peak_rss_mb", "calibration_s", "k")
+EXACT_COLUMNS += ("recall", "exact_ms", "verified", "certified", "top1", "queries_scored")
 CHUNK = 65536  # mutated copies per cache file
 BLOCK = 4096  # rows embedded, decoded or brute-forced at once
 BASES = np.frombuffer(b"ACGT", np.uint8)
@@ -164,17 +176,24 @@ def embed_all(args, key: str) -> None:
         if Path(f"{path}.other.npy").is_file():
             continue
         start = time.perf_counter()
-        copies = []
-        for i in range(chunk * CHUNK, (chunk + 1) * CHUNK):
-            rng = np.random.default_rng([args.seed, i])
-            source = pool[rng.integers(len(pool))]
-            copies.append(mutated(source, rng.uniform(*args.mutation), rng, model.width))
+        made_copies = copies(args, pool, chunk * CHUNK, (chunk + 1) * CHUNK, model.width)
         made = time.perf_counter() - start
-        counts, other = compact(embedded(copies), count_cols, other_cols, step)
+        counts, other = compact(embedded(made_copies), count_cols, other_cols, step)
         np.save(f"{path}.counts.npy", counts)
         np.save(f"{path}.other.npy", other)  # last: its presence marks a complete chunk
         took = time.perf_counter() - start - made
         print(f"copies {chunk}: mutated in {made:.0f} s, embedded in {took:.0f} s", file=sys.stderr)
+
+
+def copies(args, pool: list[str], start: int, stop: int, width: int) -> list[str]:
+    """Mutated copies ``start`` to ``stop`` of the real references ``pool``: as
+    :func:`embed_all` makes them (seeded by ``--seed`` and the copy's number)."""
+    out = []
+    for i in range(start, stop):
+        rng = np.random.default_rng([args.seed, i])
+        source = pool[rng.integers(len(pool))]
+        out.append(mutated(source, rng.uniform(*args.mutation), rng, width))
+    return out
 
 
 def chunks_for(refs: int, real: int) -> int:
@@ -240,8 +259,13 @@ def main() -> None:
         "--mutation", type=float, nargs=2, default=[0.01, 0.05], metavar=("LOW", "HIGH")
     )
     ap.add_argument("--seed", type=int, default=0, help="of the mutated copies")
+    ap.add_argument("--exact", action="store_true", help="also neuroseed's exact search")
+    ap.add_argument("--calibration-queries", type=int, default=200)
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--recall", type=float, default=0.995)
     ap.add_argument("--cache", default=str(ROOT / "results" / "benchmarks" / "index_scale"))
     ap.add_argument("--out", default=str(ROOT / "docs" / "results" / "index_scale.tsv"))
+    ap.add_argument("--exact-out", default=str(ROOT / "docs" / "results" / "index_scale_exact.tsv"))
     args = ap.parse_args()
 
     from neuroseed.model_file import resolve
@@ -269,12 +293,22 @@ def main() -> None:
         name = f"{cache}/copies-{key}-{c:04d}"
         parts.append((f"{name}.counts.npy", f"{name}.other.npy"))
     pool = Compact(parts, count_cols, other_cols, step)
-    rows = []
+    rows, exact_rows = [], []
+    if args.exact:
+        from neuroseed.model_file import resolve as _resolve
+
+        width = read_identity(_resolve("greengenes16s")).input_width
+        real = real_sequences(width)
+        q_seqs = [real[i] for i in q_rows]
+        r_seqs = [real[i] for i in r_rows]
     for n in sorted(args.refs):
         refs = pool.head(n)
+        seqs = [""] * n
+        if args.exact:
+            seqs = r_seqs[:n] + copies(args, r_seqs, 0, max(n - len(r_seqs), 0), width)
         start = time.perf_counter()
         ids = [str(i) for i in range(n)]
-        index = ref_index.build(refs, ids, [""] * n, "manhattan", 1.0, 1, "")
+        index = ref_index.build(refs, ids, seqs, "manhattan", 1.0, 1, "")
         build_s = time.perf_counter() - start
         sample = queries[: args.recall_queries]
         truth_file = cache / f"truth-{key}-{n}-{len(sample)}.npz"
@@ -305,6 +339,10 @@ def main() -> None:
             }
             rows.append(row)
             print(row, file=sys.stderr, flush=True)
+        if args.exact:
+            row = exact_search(args, index, refs, queries, q_seqs, cache, key)
+            exact_rows.append({**row, "synthetic": max(n - len(r_rows), 0)})
+            print(exact_rows[-1], file=sys.stderr, flush=True)
         del index
     import pandas as pd
 
@@ -312,6 +350,68 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(out, sep="\t", index=False)
     print(out.read_text(), end="")
+    if exact_rows:
+        out = Path(args.exact_out)
+        pd.DataFrame(exact_rows, columns=list(EXACT_COLUMNS)).to_csv(out, sep="\t", index=False)
+        print(out.read_text(), end="")
+
+
+def exact_search(args, index, refs, queries, q_seqs, cache: Path, key: str) -> dict:
+    """neuroseed's exact search over ``index`` (which holds the sequences): calibration,
+    truth by exhaustive exact search (cached), then the queries searched (embedded before)."""
+    from neuroseed import embedding_search as es
+    from neuroseed.verify import Progress, Stop, competition_ranks, trials_to_arrays, verify
+
+    n = len(index.ids)
+    seqs = index.sequences
+    start = time.perf_counter()
+    index.limit = min(es.DEFAULT_LIMIT, n)
+
+    def pseudo_lists(rows: np.ndarray):
+        emb = np.vstack([refs[int(r) : int(r) + 1] for r in rows])
+        return es.index_lists(index, emb, index.limit + 1, args.threads)
+
+    progress = Progress(lambda line: print(line, file=sys.stderr, flush=True), "calibration", 30)
+    found = es.calibrate(seqs, pseudo_lists, args.calibration_queries, 0, args.threads, progress)
+    for name, array in trials_to_arrays(found).items():
+        setattr(index, name, array)
+    calibration_s = time.perf_counter() - start
+    sample = q_seqs[: args.recall_queries]
+    truth_file = cache / f"exact-truth-{key}-{n}-{len(sample)}.npy"
+    if not truth_file.is_file():
+        lengths = np.array([len(s) for s in seqs])
+        order = [np.argsort(np.abs(lengths - len(q)), kind="stable") for q in sample]
+        zeros = [np.zeros(n)] * len(sample)
+        progress = Progress(lambda line: print(line, file=sys.stderr, flush=True), "truth", 30)
+        answers = verify(sample, seqs, order, zeros, 1, Stop(), args.threads, progress)
+        truth = np.array([a.refs[0] if len(a.refs) == 1 else -1 for a in answers])
+        np.save(truth_file, truth)
+    truth = np.load(truth_file)
+    searcher = es.Searcher(None, index.ids, seqs, index, args.threads)
+    stop, _ = searcher.stop(args.recall, es.DEFAULT_LIMIT)
+    q_emb = queries[: len(sample)]
+    searcher.exact(sample[:8], args.k, stop, q_emb[:8])  # first-call set-up
+    start = time.perf_counter()
+    hits = searcher.exact(sample, args.k, stop, q_emb)
+    seconds = time.perf_counter() - start
+    scored = np.flatnonzero(truth >= 0)
+    first = []
+    for q in scored:
+        at = np.flatnonzero(hits[q].answer.refs == truth[q])
+        first.append(bool(at.size) and competition_ranks(hits[q].answer.exact)[at[0]] == 1)
+    return {
+        "references": n,
+        "index_mb": round((nbytes(index) + sum(len(s) for s in seqs)) / 2**20),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "calibration_s": round(calibration_s, 1),
+        "k": args.k,
+        "recall": args.recall,
+        "exact_ms": round(seconds / len(sample) * 1e3, 2),
+        "verified": round(float(np.mean([h.answer.verified for h in hits])), 1),
+        "certified": round(float(np.mean([h.certified for h in hits])), 4),
+        "top1": round(float(np.mean(first)), 4),
+        "queries_scored": len(scored),
+    }
 
 
 def nbytes(index) -> int:

@@ -568,7 +568,7 @@ def main() -> None:
         generators.append(untrained_start(shipped, "0"))
     pattern = f"*/training/{args.split}/*/seed{args.seed}/model.keras"
     for path in sorted((ROOT / "results").glob(pattern)):
-        run = path.parents[3].name
+        run = path.parents[4].name
         if run != args.dataset and not run.startswith(f"{args.dataset}_"):
             continue
         metrics = json.loads((path.parent / "metrics.json").read_text())

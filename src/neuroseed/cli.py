@@ -153,10 +153,10 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument(
         "--calibration-queries",
         type=int,
-        default=embedding_search.CALIBRATION_QUERIES,
         metavar="N",
         help="references searched leave-one-out, exhaustively, to calibrate the exact "
-        f"search's stop (default {embedding_search.CALIBRATION_QUERIES}; 0: none)",
+        "search's stop (default: as many as 20 million exact pairs allow, 200 to "
+        f"{embedding_search.CALIBRATION_QUERIES}; 0: none)",
     )
     i.add_argument(
         "--limit",
@@ -342,7 +342,8 @@ def _log_calibration(args, summary: dict, index) -> None:
 
 
 def _index(args, trained) -> None:
-    if args.sketch_dims < 1 or args.limit < 1 or args.calibration_queries < 0:
+    calibration = args.calibration_queries
+    if args.sketch_dims < 1 or args.limit < 1 or (calibration is not None and calibration < 0):
         raise NeuroseedError(
             "--sketch-dims and --limit must be at least 1, --calibration-queries at least 0"
         )
@@ -365,14 +366,17 @@ def _index(args, trained) -> None:
         bounds = Bounds.of(seqs)
         index.bound_k, index.bound_sets = bounds.k, bounds.sets
     index.limit = min(args.limit, len(seqs))
-    if args.calibration_queries and len(seqs) > embedding_search.EXHAUSTIVE_UP_TO:
-        calibration = time.perf_counter()
+    if calibration is None:
+        pairs = embedding_search.INDEX_CALIBRATION_PAIRS
+        calibration = embedding_search.calibration_queries(len(seqs), pairs)
+    if calibration and len(seqs) > embedding_search.EXHAUSTIVE_UP_TO:
+        began = time.perf_counter()
         trial_list = embedding_search.calibrate(
             seqs,
             lambda rows: embedding_search.index_lists(
                 index, emb[rows], index.limit + 1, args.threads
             ),
-            args.calibration_queries,
+            calibration,
             workers=args.threads,
             progress=Progress(logging.info, "calibration", seconds=10.0),
         )
@@ -381,7 +385,7 @@ def _index(args, trained) -> None:
         logging.info(
             "calibration: %d references searched leave-one-out in %.1f s",
             len(trial_list),
-            time.perf_counter() - calibration,
+            time.perf_counter() - began,
         )
     with _writing(args.output):
         ref_index.save(index, args.output)

@@ -138,11 +138,13 @@ def embed(trained: Trained, sequences: list[str], batch_size: int = 256) -> np.n
 
 
 DEFAULT_RECALL = 0.995  # share of queries whose true nearest the calibrated stop verifies
-# references searched leave-one-out to calibrate the stop: an index's (once, for good), and
-# at most those of a search without an index (each time: at most ~6 M exact pairs, ~20 s for
-# full-length 16S on 2 cores, and at least 200)
+# references searched leave-one-out, exhaustively, to calibrate the stop: as many as some
+# millions of exact pairs allow (about 4 µs each for full-length 16S on 2 cores), between 200
+# and 1,000: an index's once (20 M pairs: 1,000 queries up to 20,000 references), a search
+# without an index's each time (6 M: ~20 s)
 CALIBRATION_QUERIES = 1000
 CALIBRATION_PAIRS = 6_000_000
+INDEX_CALIBRATION_PAIRS = 20_000_000
 DEFAULT_LIMIT = 500  # candidates verified at most per query
 EXHAUSTIVE_UP_TO = 256  # references: so few that every one is verified (and certified)
 
@@ -198,10 +200,10 @@ def calibrate(
     return trials(refs, pseudo, list(idx), list(est), workers, progress)
 
 
-def calibration_queries(n_refs: int) -> int:
-    """Calibration queries for a search without an index: as many as ``CALIBRATION_PAIRS``
-    exact pairs allow, between 200 and ``CALIBRATION_QUERIES``."""
-    return int(np.clip(CALIBRATION_PAIRS // max(n_refs, 1), 200, CALIBRATION_QUERIES))
+def calibration_queries(n_refs: int, pairs: int = CALIBRATION_PAIRS) -> int:
+    """Calibration queries: as many as ``pairs`` exact pairs allow, between 200 and
+    ``CALIBRATION_QUERIES``."""
+    return int(np.clip(pairs // max(n_refs, 1), 200, CALIBRATION_QUERIES))
 
 
 @dataclass
@@ -237,6 +239,7 @@ class Searcher:
         self.batch_size = batch_size
         if index is None:
             self.ref_emb = embed(trained, sequences, batch_size)
+        # (``trained`` may be None with an index, when queries come embedded: ``exact``)
         self._bounds = index.bounds() if index is not None else None
         self._trials = index.trials() if index is not None else None
 
@@ -288,13 +291,16 @@ class Searcher:
         """The ``k`` nearest references by estimated edit distance only."""
         return self.lists(embed(self.trained, queries, self.batch_size), min(k, len(self)))
 
-    def exact(self, queries: list[str], k: int, stop: Stop) -> list[Hits]:
+    def exact(
+        self, queries: list[str], k: int, stop: Stop, query_emb: np.ndarray | None = None
+    ) -> list[Hits]:
         """The ``k`` nearest references of each query by exact edit distance among its
         candidates, verified under ``stop``, each answer certified where the lower bounds rule
         out every reference left. Candidates are listed in rounds, ``FIRST_ROUND`` at first,
         then four times as many for the queries whose stop has not come, up to
         ``stop.limit``: listing costs, and most queries stop early."""
-        query_emb = embed(self.trained, queries, self.batch_size)
+        if query_emb is None:  # (given: embedded before, e.g. by a benchmark)
+            query_emb = embed(self.trained, queries, self.batch_size)
         refs, n, bounds = self.sequences, len(self), self.bounds
         k, limit = min(k, n), min(stop.limit, n)
         out: list[Hits | None] = [None] * len(queries)
