@@ -381,7 +381,9 @@ def exact_rows(gen: Generator, proto: Protocol, args) -> list[dict]:
         stop, _ = searcher.stop(args.recall, es.DEFAULT_LIMIT)
         searcher.exact(proto.queries[:8], 10, stop)  # warm-up: graph tracing is not search time
         modes = [(f"recall {args.recall}", stop, proto.queries)]
-        sample = proto.queries[: args.sample] if len(proto.refs) > 5000 else proto.queries
+        sample = proto.queries
+        if len(proto.queries) * len(proto.refs) > 10**6:  # minutes for all
+            sample = proto.queries[: args.sample]
         modes.append(("--exhaustive", Stop(limit=len(proto.refs)), sample))
         for mode, how, queries in modes:
             start = time.perf_counter()
@@ -434,7 +436,7 @@ def vsearch_rows(proto: Protocol, args) -> list[dict]:
     for iddef in ("1", "2"):
         for mode, flags in VSEARCH_MODES.items():
             sample = len(proto.queries)
-            if mode == "exhaustive" and len(proto.refs) > 5000:  # hours for every query
+            if mode == "exhaustive" and sample * len(proto.refs) > 10**6:  # hours for all
                 sample = min(args.sample if iddef == "1" else args.sample // 2, sample)
             ranks, seconds = vsearch(proto, sample, flags + ["--iddef", iddef], args.threads)
             seconds *= len(proto.queries) / sample
@@ -495,7 +497,15 @@ def vsearch(proto: Protocol, sample: int, flags: list[str], threads: int):
 def choose_profile(proto: Protocol, width: int, length: int, args, out: Path):
     """The untrained profile (k, length weight) that needs the fewest candidates for 99 %
     recall of the true nearest on the validation protocol (ties: for 99.5 %, then fewer
-    columns)."""
+    columns); the table of ``out`` is reused when it holds this protocol."""
+    if out.is_file():
+        with open(out) as fh:
+            done = list(csv.DictReader(fh, delimiter="\t"))
+        if done and done[0]["protocol"] == proto.name:
+            key = min(
+                done, key=lambda r: (float(r["n_for_99"]), float(r["n_for_99.5"]), int(r["k"]))
+            )
+            return int(key["k"]), float(key["length_weight"])
     rows, best = [], None
     for k, weights in PROFILE_GRID.items():
         for c in weights:
@@ -603,6 +613,8 @@ def main() -> None:
             rows.append(row)
             recall += rec
             say(f"  {proto.name} {row['method']}: top1 {row['top1']} top10 {row['top10']}")
+        if proto.choose:  # it chooses the profile; searches are measured on the others
+            continue
         for gen in gens:
             if gen.exact:
                 rows += exact_rows(gen, proto, args)

@@ -18,8 +18,10 @@ One module per concern, in the order the workflow uses them:
   (pair sampling, fitting, evaluation), ``hparam_search`` (random search), ``model_file`` (the
   trained-model file and its identity), ``runtime`` (backend set-up, embedding)
 - use and figures: ``embedding_search`` (embed and search new sequences), ``index`` (references
-  embedded once, searched fast), ``cli`` (the ``neuroseed`` command), ``retrieval`` and
-  ``clustering`` (evaluations), ``metrics``, ``plots``, ``published`` (reference numbers)
+  embedded once, searched fast), ``verify`` (exact nearest neighbours among candidates: banded
+  Levenshtein, the calibrated stop, certificates), ``cli`` (the ``neuroseed`` command),
+  ``retrieval`` and ``clustering`` (evaluations), ``metrics``, ``plots``, ``published``
+  (reference numbers)
 """
 
 __version__ = "0.1.0"

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from neuroseed import NeuroseedError
+from neuroseed import index as ref_index
 from neuroseed.encoding import encode
 from neuroseed.io import read_fasta
 from neuroseed.model_file import IDENTITY, load_siamese, read_identity
@@ -177,8 +178,6 @@ def index_lists(
     ``candidates``) to the exact embedding distance, so the list holds what brute force would
     (measured on 20,000 Greengenes references: the true nearest by edit distance in the first
     1,000 for every query, as by brute force, against 99.5 % with 1,000 sketch candidates)."""
-    from neuroseed import index as ref_index
-
     shortlist = max(candidates, SKETCH_PER_CANDIDATE * m, MIN_SKETCH)
     return ref_index.search(index, query_emb, m, shortlist, workers, probe=probe)
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from neuroseed import NeuroseedError
 from neuroseed.io import atomic_path
+from neuroseed.verify import Bounds, trials_from_arrays
 
 FORMAT = 4  # 4: calibration trials of the exact search and the certificate's k-mer sets
 MAX_COUNT = 255  # counts are stored as uint8
@@ -102,8 +103,6 @@ class Index:
 
     def trials(self):
         """The exact search's calibration trials (none if the index was built without)."""
-        from neuroseed.verify import trials_from_arrays
-
         return trials_from_arrays(self.trial_estimates, self.trial_exact, self.trial_truth)
 
     def profile_k(self) -> int:
@@ -118,8 +117,6 @@ class Index:
         """Lower bounds of the edit distance to every reference, for certificates: from the
         counts' bit planes (a k-mer model's index), or from k-mer sets kept for them (None if
         neither)."""
-        from neuroseed.verify import Bounds
-
         lengths = np.array([len(s) for s in self.sequences], np.int64)
         if self.profile_k():
             rows_of = np.empty(len(self.order), np.int64)

@@ -14,6 +14,7 @@ from neuroseed.artifacts import load_dataset, load_distances, split_indices
 from neuroseed.io import atomic_path, read_fasta, read_json, write_json
 from neuroseed.registry import PARTS
 from neuroseed.trees import check_leaves, read_tree
+from neuroseed.verify import Stop, verify
 
 
 def random_split(
@@ -298,9 +299,6 @@ def pool_leakage(table, split: dict[str, list[str]], fasta: str, pool_npz: str, 
     """``table`` (:func:`leakage`) with each test sequence's nearest training-pool sequence
     (exact edit distance, by exhaustive search) and which of the two is nearer: what a model
     trained on the train part plus the pool has seen closest to each test sequence."""
-    from neuroseed.io import read_fasta
-    from neuroseed.verify import Stop, verify
-
     by_id = {rid: seq.upper() for rid, _, seq in read_fasta(fasta)}
     with np.load(pool_npz) as pool:
         pool_ids = [str(i) for i in pool["ids"]]

@@ -22,6 +22,7 @@ from neuroseed.metrics import rmse_percent, upper_triangle
 from neuroseed.model_file import ALPHABETS, Identity, save_model
 from neuroseed.models import PositiveScale, build_encoder, build_siamese, split_siamese
 from neuroseed.pool import load as load_pool
+from neuroseed.retrieval import ranks_of_truth
 from neuroseed.runtime import configure_backend, embed, pairwise_predictions
 from neuroseed.runtime import distances as distances_of
 from neuroseed.settings import TrainSettings
@@ -470,8 +471,6 @@ def ranking(encoder, head, codes, distances, parts) -> float | None:
     """How well the model ranks: mean recall@N (``RANKING_NS``) of each validation sequence's
     true nearest training sequence (by exact edit distance) among its N nearest by estimate;
     ``None`` when no validation sequence has a unique nearest."""
-    from neuroseed.retrieval import ranks_of_truth
-
     val, train = parts["val"], parts["train"]
     if len(val) == 0 or len(train) == 0:
         return None
