@@ -54,7 +54,9 @@ _BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(
 class Index:
     ids: list[str]
     sequences: list[str]
-    counts: np.ndarray  # (n, c) uint8: count columns divided by ``step``
+    # (n, c) uint8, the count columns divided by ``step``: only to build from; the index keeps
+    # them as bit planes, their row sums and the few counts above the planes (``heavy_*``)
+    counts: np.ndarray | None
     other: np.ndarray  # (n, o) float32: every other column
     count_cols: np.ndarray  # where the count columns sit in the embedding
     other_cols: np.ndarray
@@ -82,15 +84,25 @@ class Index:
     bound_sets: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.uint64))
     bound_k: int = 0
     limit: int = 0  # the candidates per query the trials saw: the most a search may verify
+    planes: np.ndarray | None = None  # (n, PLANES * words) uint64: bit j of plane t: count j > t
+    count_sums: np.ndarray | None = None  # (n,) int64
+    # counts above PLANES, by column: column j's rows heavy_rows[heavy_start[j]:heavy_start[j+1]]
+    # (ascending) hold counts PLANES + heavy_excess there
+    heavy_start: np.ndarray | None = None
+    heavy_rows: np.ndarray | None = None
+    heavy_excess: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         # row gathers per query: rows must be contiguous (a column slice is not, and is 50x slower)
-        self.counts = np.ascontiguousarray(self.counts)
         self.other = np.ascontiguousarray(self.other)
         self.sketch = np.ascontiguousarray(self.sketch)
         self.sketch_norms = _squared_norms(self.sketch)
-        self.count_sums = self.counts.sum(1, dtype=np.int64)
-        self.planes = _bit_planes(self.counts)
+        if self.counts is not None:  # from counts; kept without them (4 kB a 6-mer reference)
+            counts = np.ascontiguousarray(self.counts)
+            self.count_sums = counts.sum(1, dtype=np.int64)
+            self.planes = _bit_planes(counts)
+            self.heavy_start, self.heavy_rows, self.heavy_excess = _heavy(counts)
+            self.counts = None
         # narrow sums are several times faster
         self.plane_sum_dtype = np.uint16 if self.planes.shape[1] * 64 < 2**16 else np.int64
         tables = _sketch_table(self)
@@ -185,6 +197,24 @@ def _bit_planes(counts: np.ndarray) -> np.ndarray:
                 rows > t, axis=1, bitorder="little"
             )
     return planes.reshape(n, PLANES * planes.shape[2]).view(np.uint64)
+
+
+def _heavy(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The counts above ``PLANES`` by column (compressed sparse columns): starts ``(c + 1,)``,
+    rows (ascending within a column) and the excess over ``PLANES``. A 6-mer profile of a 16S
+    sequence has a handful: the bit planes hold the rest."""
+    rows, cols, excess = [], [], []
+    for i in range(0, len(counts), SKETCH_BLOCK):  # blocks of rows: no (n, c) temporaries
+        block = counts[i : i + SKETCH_BLOCK]
+        r, c = np.nonzero(block > PLANES)
+        rows.append(r + i)
+        cols.append(c)
+        excess.append(block[r, c] - PLANES)
+    rows, cols = np.concatenate(rows or [[]]).astype(np.int64), np.concatenate(cols or [[]])
+    excess = np.concatenate(excess or [[]]).astype(np.uint8)
+    by = np.lexsort((rows, cols))
+    starts = np.searchsorted(cols[by], np.arange(counts.shape[1] + 1)).astype(np.int64)
+    return starts, rows[by], excess[by]
 
 
 def _popcount(words: np.ndarray, dtype) -> np.ndarray:
@@ -405,16 +435,18 @@ def _exact(index: Index, q_counts, q_other, q_planes, refs: np.ndarray) -> np.nd
     candidate references ``refs`` ``(b, C)``. On counts, |a - b| summed is |a| + |b| -
     2 min(a, b) summed, and min(a, b) is the number of t with a > t and b > t: popcounts of
     the bit planes t < ``PLANES`` ANDed, plus min(a, b) - PLANES where both go higher (a
-    k-mer repeated that often: few columns per query, taken from the counts)."""
+    k-mer repeated that often: few columns per query, from the ``heavy_*`` columns)."""
     both = index.planes[refs]
     np.bitwise_and(both, q_planes[:, None, :], out=both)
     shared = _popcount(both, index.plane_sum_dtype).astype(np.int64)
-    rows, cols = np.nonzero(q_counts > PLANES)
-    if rows.size:
-        ref_counts = index.counts[refs[rows], cols[:, None]]  # (pairs, C)
-        above = np.minimum(ref_counts, q_counts[rows, cols][:, None]).astype(np.int64) - PLANES
-        firsts, starts = np.unique(rows, return_index=True)
-        shared[firsts] += np.add.reduceat(np.maximum(above, 0), starts, axis=0)
+    for row, col in zip(*np.nonzero(q_counts > PLANES), strict=True):
+        lo, hi = index.heavy_start[col], index.heavy_start[col + 1]
+        if lo == hi:  # no reference counts this k-mer more than PLANES times
+            continue
+        held = index.heavy_rows[lo:hi]
+        at = np.minimum(np.searchsorted(held, refs[row]), hi - lo - 1)
+        excess = np.where(held[at] == refs[row], index.heavy_excess[lo:hi][at], 0)
+        shared[row] += np.minimum(excess.astype(np.int64), q_counts[row, col] - PLANES)
     d = index.count_sums[refs] + q_counts.sum(1)[:, None] - 2 * shared
     d = d * index.step
     return d + np.abs(index.other[refs] - q_other[:, None, :]).sum(2, dtype=np.float64)
@@ -554,7 +586,8 @@ def _probe(index: Index, q_sketch: np.ndarray, shortlist: int, probe: int):
     return scores, rows
 
 
-_ARRAYS = ("counts", "other", "count_cols", "other_cols", "levels", "other_low", "other_step")
+_ARRAYS = ("planes", "count_sums", "heavy_start", "heavy_rows", "heavy_excess")
+_ARRAYS += ("other", "count_cols", "other_cols", "levels", "other_low", "other_step")
 _ARRAYS += ("components",)
 _ARRAYS += ("mean_projection", "sketch", "order", "list_starts", "centroids")
 _ARRAYS += ("trial_estimates", "trial_exact", "trial_truth", "bound_sets")
@@ -618,6 +651,7 @@ def load(path: str | Path) -> Index:
         scale=float(meta["scale"]),
         length=int(meta["length"]),
         model_sha256=meta["model_sha256"],
+        counts=None,
         bound_k=int(meta["bound_k"]),
         limit=int(meta["limit"]),
         **arrays,
