@@ -11,8 +11,8 @@ candidates.
 
 The answer is exact among the verified candidates, ties included: every verified reference at
 the k-th best distance is returned. Whether it is exact among *all* references is what the
-stop's calibration states in probability; :func:`certify` proves it where a lower bound of the
-edit distance (length difference and the q-gram lemma) rules out every reference left.
+stop's calibration states in probability; :meth:`Bounds.certify` proves it where a lower bound
+of the edit distance (length difference and the q-gram lemma) rules out every reference left.
 """
 
 from __future__ import annotations
