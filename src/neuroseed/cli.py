@@ -117,9 +117,9 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=200,
         metavar="N",
-        help="with --index on a k-mer model: references the sketch passes on to the exact "
-        "embedding distance (default 200, or the candidates verified if more; more: slower, "
-        "closer to brute force)",
+        help="with --index on a k-mer model and --approx: references the sketch passes on to "
+        "the exact embedding distance (default 200; more: slower, closer to brute force). The "
+        "exact search passes four per candidate it lists, at least 2,048",
     )
     s.add_argument(
         "--probe",

@@ -287,8 +287,14 @@ class Searcher:
         return fit_stop(found, recall, limit)
 
     def approx(self, queries: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest references by estimated edit distance only."""
-        return self.lists(embed(self.trained, queries, self.batch_size), min(k, len(self)))
+        """The ``k`` nearest references by estimated edit distance only (through an index: the
+        best ``candidates`` by its sketch ranked exactly, nothing more)."""
+        query_emb = embed(self.trained, queries, self.batch_size)
+        k = min(k, len(self))
+        if self.index is None:
+            return self.lists(query_emb, k)
+        shortlist = max(k, self.candidates)
+        return ref_index.search(self.index, query_emb, k, shortlist, self.threads, probe=self.probe)
 
     def exact(
         self, queries: list[str], k: int, stop: Stop, query_emb: np.ndarray | None = None
