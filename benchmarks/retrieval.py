@@ -586,11 +586,13 @@ def main() -> None:
             continue
         name = f"{path.parent.parent.name} {path.parent.name} ({run})"
         gen = model_generator(path, name, str(metrics.get("pool_sequences", 0)))
-        # the untrained profile as neuroseed's candidate generator: its first seed (all alike)
+        # neuroseed's candidate generators: the untrained profile, and a learned model where
+        # the shipped one does not fit the data (the first seed-0 model of each kind)
+        first = not any(g.exact and g.kind == gen.kind for g in generators)
         gen.exact = (
-            gen.kind == "untrained"
+            first
             and path.parent.name == "seed0"
-            and not any(g.exact and g.kind == "untrained" for g in generators)
+            and (gen.kind == "untrained" or "kmer_net" in name)
         )
         generators.append(gen)
 
