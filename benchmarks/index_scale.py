@@ -30,7 +30,9 @@ references searched leave-one-out, exhaustively: ``calibration_s``), and the fir
 query (the queries embedded before, as for ``search_ms``), ``verified`` candidates per query,
 and ``top1``: the share of queries whose true nearest reference by exact edit distance (an
 exhaustive exact search over every reference, cached; queries with a tied nearest left out)
-the search ranks first. ``index_mb`` then counts the sequences too (one byte a base).
+the search ranks first; ``calibrated`` and ``listed``: the share of the calibration queries whose
+true nearest the calibrated stop verifies, and the share whose candidate list holds it at all.
+``index_mb`` then counts the sequences too (one byte a base).
 
 Embeddings are cached under ``--cache`` (keyed by the model file, the draw and the mutation
 settings; about 4.3 kB per reference: counts as uint8) and brute-force neighbours likewise, so a
@@ -64,7 +66,8 @@ from neuroseed.sources import greengenes_paths  # noqa: E402
 COLUMNS = ("references", "synthetic", "lists", "build_s", "index_mb", "peak_rss_mb")
 COLUMNS += ("candidates", "probe", "search_ms", "brute_ms", "recall10")
 EXACT_COLUMNS = ("references", "synthetic", "index_mb", "peak_rss_mb", "calibration_s", "k")
-EXACT_COLUMNS += ("recall", "exact_ms", "verified", "certified", "top1", "queries_scored")
+EXACT_COLUMNS += ("recall", "calibrated", "listed", "exact_ms", "verified", "certified", "top1")
+EXACT_COLUMNS += ("queries_scored",)
 CHUNK = 65536  # mutated copies per cache file
 BLOCK = 4096  # rows embedded, decoded or brute-forced at once
 BASES = np.frombuffer(b"ACGT", np.uint8)
@@ -388,7 +391,7 @@ def exact_search(args, index, refs, queries, q_seqs, cache: Path, key: str) -> d
         np.save(truth_file, truth)
     truth = np.load(truth_file)
     searcher = es.Searcher(None, index.ids, seqs, index, args.threads)
-    stop, _ = searcher.stop(args.recall, es.DEFAULT_LIMIT)
+    stop, summary = searcher.stop(args.recall, es.DEFAULT_LIMIT)
     q_emb = queries[: len(sample)]
     searcher.exact(sample[:8], args.k, stop, q_emb[:8])  # first-call set-up
     start = time.perf_counter()
@@ -406,6 +409,9 @@ def exact_search(args, index, refs, queries, q_seqs, cache: Path, key: str) -> d
         "calibration_s": round(calibration_s, 1),
         "k": args.k,
         "recall": args.recall,
+        # on the calibration queries: the true nearest verified, and listed at all
+        "calibrated": round(summary["recall_calibrated"], 4),
+        "listed": round(summary["recall_of_candidates"], 4),
         "exact_ms": round(seconds / len(sample) * 1e3, 2),
         "verified": round(float(np.mean([h.answer.verified for h in hits])), 1),
         "certified": round(float(np.mean([h.certified for h in hits])), 4),

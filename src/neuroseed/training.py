@@ -111,7 +111,9 @@ NEAR_K = 5  # k of the profile that finds them
 def kmer_neighbours(codes: np.ndarray, n_neighbours: int) -> np.ndarray:
     """Each row's ``n_neighbours`` nearest other rows by k-mer profile (manhattan: the closed-
     form ``kmer`` encoder), through the reference index (:mod:`neuroseed.index`)."""
-    profile = build_encoder("kmer", codes.shape[1], 1, "manhattan", {"k": NEAR_K})
+    profile = build_encoder(
+        "kmer", codes.shape[1], 1, "manhattan", {"k": NEAR_K, "length_weight": 0}
+    )
     counts = embed(profile, codes)
     n = len(counts)
     want = min(n_neighbours + 1, n)

@@ -27,6 +27,7 @@ import numpy as np
 
 FIRST_BATCH = 8  # candidates verified before the first check of the stop (at least k)
 MAX_BATCH = 64  # candidates verified at once later (between two checks of the stop)
+UNSTOPPED_BATCH = 4096  # at once where no stop is checked (exhaustive scans)
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,11 @@ def scan(
     prior = np.zeros(0, np.int64) if prior is None else np.asarray(prior, np.int64)
     n = max(0, min(len(candidates), stop.limit - len(prior)))
     exact = np.empty(n, np.int64)
-    dk = float(np.partition(prior, k - 1)[k - 1]) if len(prior) >= k else math.inf
+    best = np.sort(prior)[:k]  # the k best so far: the bound and cutoff come from these
+    dk = float(best[k - 1]) if len(best) >= k else math.inf
     pos, size = 0, max(k - len(prior), FIRST_BATCH)
+    # without a stop to check, batches only cost Python's overhead: take them large
+    largest = MAX_BATCH if estimates is not None and stop.slack < math.inf else UNSTOPPED_BATCH
     while pos < n:
         end = min(n, pos + size)
         if dk < math.inf and estimates is not None:
@@ -91,10 +95,11 @@ def scan(
         exact[pos:end] = cdist(
             [query], batch, scorer=Levenshtein.distance, score_cutoff=cut, workers=1
         )[0]
+        best = np.sort(np.concatenate([best, exact[pos:end]]))[:k]
         pos = end
-        if len(prior) + pos >= k:  # above the cutoff comes back as cutoff + 1: not in the top k
-            dk = float(np.partition(np.concatenate([prior, exact[:pos]]), k - 1)[k - 1])
-        size = min(MAX_BATCH, 2 * size)
+        if len(best) >= k:  # above the cutoff comes back as cutoff + 1: never in the top k
+            dk = float(best[k - 1])
+        size = min(largest, 2 * size)
     return exact[:pos]
 
 
