@@ -427,8 +427,13 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
     history = pd.DataFrame(hist.history)
     trained_ranking = ranking(encoder, head, codes, distances, parts)
     history.attrs["val_ranking"] = {"start": start_ranking, "trained": trained_ranking}
-    if start_ranking is not None and trained_ranking < start_ranking:
-        # the best epoch by validation %RMSE ranks worse than where training began
+    if (
+        start_ranking is not None
+        and trained_ranking < start_ranking
+        and profile_channels(encoder, head)
+    ):
+        # the best epoch by validation %RMSE ranks worse than the untrained profile training
+        # began from (a random start's scale and ranking mean nothing: never kept)
         model.set_weights(start)
         history.attrs["start_kept"] = True
         scale = fit_start_scale(
@@ -445,13 +450,21 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
     return model, history, data.pair_count
 
 
+def profile_channels(encoder, head) -> list:
+    """The weighted channels of a model that starts as an untrained profile (``PositiveScale``
+    layers under a manhattan distance, as kmer_net); empty for any other model."""
+    if head.distance != "manhattan":
+        return []
+    return [layer for layer in encoder.layers if isinstance(layer, PositiveScale)]
+
+
 def fit_start_scale(encoder, head, codes, distances, train_idx, length, seed) -> float | None:
     """Fit a kept start's distance to the training pairs in closed form, as the k-mer
     baseline's (:func:`fit_kmer`): every channel of a model built of weighted channels
     (``PositiveScale`` layers and the learned ``embedding`` layer, a manhattan distance being
     homogeneous) times the least-squares scale; ``None`` for other models (left as they are)."""
-    weighted = [layer for layer in encoder.layers if isinstance(layer, PositiveScale)]
-    if not weighted or head.distance != "manhattan":
+    weighted = profile_channels(encoder, head)
+    if not weighted:
         return None
     sample = _fit_sample(train_idx, seed)
     target = upper_triangle(distances[np.ix_(sample, sample)]).astype(np.float64) / length
