@@ -31,8 +31,12 @@ query (the queries embedded before, as for ``search_ms``), ``verified`` candidat
 and ``top1``: the share of queries whose true nearest reference by exact edit distance (an
 exhaustive exact search over every reference, cached; queries with a tied nearest left out)
 the search ranks first; ``calibrated`` and ``listed``: the share of the calibration queries whose
-true nearest the calibrated stop verifies, and the share whose candidate list holds it at all.
-``index_mb`` then counts the sequences too (one byte a base).
+true nearest the calibrated stop verifies, and the share whose candidate list holds it at all;
+``held_verified`` and ``held_listed`` the same for the searched queries (k = 1), and
+``nearest_ratio`` their median nearest exact distance over the calibration queries'. Each size
+is calibrated twice (``calibrated_on``): on references left out (the default of ``neuroseed
+index``) and on held-out records other than the searched ones (``--calibrate-on``: queries
+like the searched ones). ``index_mb`` then counts the sequences too (one byte a base).
 
 Embeddings are cached under ``--cache`` (keyed by the model file, the draw and the mutation
 settings; about 4.3 kB per reference: counts as uint8) and brute-force neighbours likewise, so a
@@ -65,8 +69,9 @@ from neuroseed.sources import greengenes_paths  # noqa: E402
 
 COLUMNS = ("references", "synthetic", "lists", "build_s", "index_mb", "peak_rss_mb")
 COLUMNS += ("candidates", "probe", "search_ms", "brute_ms", "recall10")
-EXACT_COLUMNS = ("references", "synthetic", "index_mb", "peak_rss_mb", "calibration_s", "k")
-EXACT_COLUMNS += ("recall", "calibrated", "listed", "exact_ms", "verified", "certified", "top1")
+EXACT_COLUMNS = ("references", "synthetic", "index_mb", "peak_rss_mb", "calibrated_on")
+EXACT_COLUMNS += ("calibration_s", "k", "recall", "calibrated", "listed", "held_verified")
+EXACT_COLUMNS += ("held_listed", "nearest_ratio", "exact_ms", "verified", "certified", "top1")
 EXACT_COLUMNS += ("queries_scored",)
 CHUNK = 65536  # mutated copies per cache file
 BLOCK = 4096  # rows embedded, decoded or brute-forced at once
@@ -343,9 +348,8 @@ def main() -> None:
             rows.append(row)
             print(row, file=sys.stderr, flush=True)
         if args.exact:
-            row = exact_search(args, index, refs, queries, q_seqs, cache, key)
-            exact_rows.append({**row, "synthetic": max(n - len(r_rows), 0)})
-            print(exact_rows[-1], file=sys.stderr, flush=True)
+            for row in exact_search(args, index, refs, queries, q_seqs, cache, key):
+                exact_rows.append({**row, "synthetic": max(n - len(r_rows), 0)})
         del index
     import pandas as pd
 
@@ -359,27 +363,29 @@ def main() -> None:
         print(out.read_text(), end="")
 
 
-def exact_search(args, index, refs, queries, q_seqs, cache: Path, key: str) -> dict:
-    """neuroseed's exact search over ``index`` (which holds the sequences): calibration,
-    truth by exhaustive exact search (cached), then the queries searched (embedded before)."""
+def exact_search(args, index, refs, queries, q_seqs, cache: Path, key: str) -> list[dict]:
+    """neuroseed's exact search over ``index`` (which holds the sequences): truth by exhaustive
+    exact search (cached), then per calibration (references left out; held-out records other
+    than the searched ones) the stop, the queries searched (embedded before), and the stop's
+    recall on the searched queries' own candidate lists (saved to the cache as trials)."""
     from neuroseed import embedding_search as es
-    from neuroseed.verify import Progress, Stop, competition_ranks, trials_to_arrays, verify
+    from neuroseed.verify import (
+        FIRST_BATCH,
+        Progress,
+        Stop,
+        Trial,
+        _verified,
+        competition_ranks,
+        scan,
+        trials_to_arrays,
+        verify,
+    )
 
     n = len(index.ids)
     seqs = index.sequences
-    start = time.perf_counter()
     index.limit = min(es.DEFAULT_LIMIT, n)
-
-    def pseudo_lists(rows: np.ndarray):
-        emb = np.vstack([refs[int(r) : int(r) + 1] for r in rows])
-        return es.index_lists(index, emb, index.limit + 1, args.threads)
-
-    progress = Progress(lambda line: print(line, file=sys.stderr, flush=True), "calibration", 30)
-    found = es.calibrate(seqs, pseudo_lists, args.calibration_queries, 0, args.threads, progress)
-    for name, array in trials_to_arrays(found).items():
-        setattr(index, name, array)
-    calibration_s = time.perf_counter() - start
     sample = q_seqs[: args.recall_queries]
+    q_emb = queries[: len(sample)]
     truth_file = cache / f"exact-truth-{key}-{n}-{len(sample)}.npy"
     if not truth_file.is_file():
         lengths = np.array([len(s) for s in seqs])
@@ -390,34 +396,90 @@ def exact_search(args, index, refs, queries, q_seqs, cache: Path, key: str) -> d
         truth = np.array([a.refs[0] if len(a.refs) == 1 else -1 for a in answers])
         np.save(truth_file, truth)
     truth = np.load(truth_file)
-    searcher = es.Searcher(None, index.ids, seqs, index, args.threads)
-    stop, summary = searcher.stop(args.recall, es.DEFAULT_LIMIT)
-    q_emb = queries[: len(sample)]
-    searcher.exact(sample[:8], args.k, stop, q_emb[:8])  # first-call set-up
-    start = time.perf_counter()
-    hits = searcher.exact(sample, args.k, stop, q_emb)
-    seconds = time.perf_counter() - start
-    scored = np.flatnonzero(truth >= 0)
-    first = []
-    for q in scored:
-        at = np.flatnonzero(hits[q].answer.refs == truth[q])
-        first.append(bool(at.size) and competition_ranks(hits[q].answer.exact)[at[0]] == 1)
-    return {
-        "references": n,
-        "index_mb": round((nbytes(index) + sum(len(s) for s in seqs)) / 2**20),
-        "peak_rss_mb": round(peak_rss_mb()),
-        "calibration_s": round(calibration_s, 1),
-        "k": args.k,
-        "recall": args.recall,
-        # on the calibration queries: the true nearest verified, and listed at all
-        "calibrated": round(summary["recall_calibrated"], 4),
-        "listed": round(summary["recall_of_candidates"], 4),
-        "exact_ms": round(seconds / len(sample) * 1e3, 2),
-        "verified": round(float(np.mean([h.answer.verified for h in hits])), 1),
-        "certified": round(float(np.mean([h.certified for h in hits])), 4),
-        "top1": round(float(np.mean(first)), 4),
-        "queries_scored": len(scored),
-    }
+    # the searched queries' own trials: what a stop gives them, listed as the search lists
+    q_idx, q_est = es.index_lists(index, q_emb, index.limit, args.threads)
+    held = [
+        Trial(e, scan(q, seqs, i, None, 1), int(np.flatnonzero(i == t)[0]) if t in i else -1)
+        for q, i, e, t in zip(sample, q_idx, q_est, truth, strict=True)
+        if t >= 0
+    ]
+    like_seqs, like_emb = q_seqs[len(sample) :], queries[len(sample) :]
+    rows, saved = [], {f"held_{k}": v for k, v in trials_to_arrays(held).items()}
+    for on in ("references", "held-out records"):
+        start = time.perf_counter()
+        if on == "references":
+
+            def lists_of(rows):
+                emb = np.vstack([refs[int(r) : int(r) + 1] for r in rows])
+                return es.index_lists(index, emb, index.limit + 1, args.threads)
+
+            like = None
+        else:
+
+            def lists_of(rows):
+                return es.index_lists(index, like_emb[rows], index.limit + 1, args.threads)
+
+            like = like_seqs
+        progress = Progress(lambda line: print(line, file=sys.stderr, flush=True), on, 30)
+        found = es.calibrate(
+            seqs, lists_of, args.calibration_queries, 0, args.threads, progress, like
+        )
+        for name, array in trials_to_arrays(found).items():
+            setattr(index, name, array)
+            saved[f"{on.split()[0]}_{name}"] = array
+        calibration_s = time.perf_counter() - start
+        searcher = es.Searcher(None, index.ids, seqs, index, args.threads)
+        stop, summary = searcher.stop(args.recall, es.DEFAULT_LIMIT)
+        searcher.exact(sample[:8], args.k, stop, q_emb[:8])  # first-call set-up
+        start = time.perf_counter()
+        hits = searcher.exact(sample, args.k, stop, q_emb)
+        seconds = time.perf_counter() - start
+        scored = np.flatnonzero(truth >= 0)
+        first = []
+        for q in scored:
+            at = np.flatnonzero(hits[q].answer.refs == truth[q])
+            first.append(bool(at.size) and competition_ranks(hits[q].answer.exact)[at[0]] == 1)
+        near = [t.exact[t.truth] for t in found if t.truth >= 0]
+        rows.append(
+            {
+                "references": n,
+                "index_mb": round((nbytes(index) + sum(len(s) for s in seqs)) / 2**20),
+                "peak_rss_mb": round(peak_rss_mb()),
+                "calibrated_on": on,
+                "calibration_s": round(calibration_s, 1),
+                "k": args.k,
+                "recall": args.recall,
+                # on the calibration queries: the true nearest verified, and listed at all
+                "calibrated": round(summary["recall_calibrated"], 4),
+                "listed": round(summary["recall_of_candidates"], 4),
+                # on the searched queries, k = 1: the true nearest verified, and listed at all
+                "held_verified": round(
+                    float(
+                        np.mean(
+                            [
+                                0 <= t.truth < _verified(t, stop.slack, stop.factor, FIRST_BATCH)
+                                for t in held
+                            ]
+                        )
+                    ),
+                    4,
+                ),
+                "held_listed": round(float(np.mean([t.truth >= 0 for t in held])), 4),
+                "nearest_ratio": round(
+                    float(np.median([t.exact[t.truth] for t in held if t.truth >= 0]))
+                    / max(float(np.median(near)), 1.0),
+                    2,
+                ),
+                "exact_ms": round(seconds / len(sample) * 1e3, 2),
+                "verified": round(float(np.mean([h.answer.verified for h in hits])), 1),
+                "certified": round(float(np.mean([h.certified for h in hits])), 4),
+                "top1": round(float(np.mean(first)), 4),
+                "queries_scored": len(scored),
+            }
+        )
+        print(rows[-1], file=sys.stderr, flush=True)
+    np.savez(cache / f"trials-{key}-{n}.npz", **saved)
+    return rows
 
 
 def nbytes(index) -> int:

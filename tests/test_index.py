@@ -224,3 +224,46 @@ def test_an_index_stores_the_calibration_of_its_exact_search(tmp_path):
     truth = exact.min(1)
     found = hits.groupby("query")["exact_ed"].min().reindex([f"q{i}" for i in range(10)])
     assert (found.values == truth).mean() >= 0.9
+
+
+def test_calibration_on_sequences_like_the_queries_and_the_warning_when_they_differ(
+    tmp_path, caplog
+):
+    """References in tight clusters, queries far from every cluster: the leave-one-out
+    calibration's pseudo-queries sit nearer their nearest than the queries do, and the search
+    says so; ``--calibrate-on`` sequences like the queries calibrates on those instead."""
+    import logging
+
+    rng = np.random.default_rng(12)
+    roots = ["".join(rng.choice(list("ACGT"), size=200)) for _ in range(20)]
+
+    def relative(root, low, high):
+        s = list(root)
+        for _ in range(rng.integers(low, high)):
+            s[rng.integers(0, len(s))] = rng.choice(list("ACGT"))
+        return "".join(s)
+
+    refs = [relative(roots[i % 20], 1, 4) for i in range(280)]
+    fasta = {
+        "r": refs,
+        "q": [relative(roots[i], 30, 50) for i in range(20)],
+        "like": [relative(roots[i % 20], 30, 50) for i in range(60)],
+    }
+    for name, seqs in fasta.items():
+        (tmp_path / f"{name}.fa").write_text(
+            "".join(f">{name}{i}\n{s}\n" for i, s in enumerate(seqs))
+        )
+    search = ["search", "greengenes16s", "--query", str(tmp_path / "q.fa"), "-k", "1"]
+    for calibrate_on in (None, "like.fa"):
+        idx = str(tmp_path / f"{calibrate_on}.npz")
+        argv = ["index", "greengenes16s", str(tmp_path / "r.fa"), "-o", idx]
+        extra = [] if calibrate_on is None else ["--calibrate-on", str(tmp_path / calibrate_on)]
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            assert main([*argv, "--calibration-queries", "60", *extra]) == 0
+            assert ix.load(idx).calibrated_on == (calibrate_on or "references")
+            assert main([*search, "--index", idx, "-o", str(tmp_path / "h.tsv")]) == 0
+        farther = "nearest references are farther" in caplog.text
+        assert farther == (calibrate_on is None), caplog.text
+        if calibrate_on:
+            assert "stop calibrated on 60 sequences of like.fa" in caplog.text

@@ -162,3 +162,18 @@ def test_certificates_hold_only_when_nothing_left_can_be_nearer(close):
 
 def test_tied_hits_share_a_rank():
     np.testing.assert_array_equal(competition_ranks(np.array([3, 5, 5, 7])), [1, 2, 2, 4])
+
+
+def test_trials_of_other_queries_leave_no_reference_out_and_the_slack_is_never_negative():
+    """Calibration on sequences that are not references (``queries``): every reference may be
+    their nearest. Trials that all find their nearest first give the stop nothing to fit: it
+    still verifies every candidate estimated within the factor of the best found."""
+    queries, refs, _ = families(seed=9)
+    d = edit_distance_matrix(queries + refs).astype(np.int64)[: len(queries), len(queries) :]
+    pseudo = np.array([0, 3])
+    lists = [np.argsort(d[p], kind="stable")[:10] for p in pseudo]
+    made = trials(refs, pseudo, lists, [np.sort(d[p])[:10] * 1.0 for p in pseudo], queries=queries)
+    for p, t in zip(pseudo, made, strict=True):
+        assert len(t.exact) == 10 and t.exact[t.truth] == d[p].min()
+    stop, _ = fit_stop(made, 0.995, 10**6)
+    assert stop.slack == 0.0 and stop.factor > 0

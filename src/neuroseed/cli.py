@@ -159,6 +159,13 @@ def _parser() -> argparse.ArgumentParser:
         f"{embedding_search.CALIBRATION_QUERIES}; 0: none)",
     )
     i.add_argument(
+        "--calibrate-on",
+        metavar="FASTA",
+        help="sequences like the queries to come (e.g. a sample of them), searched "
+        "exhaustively to calibrate the stop instead of references left out: for queries "
+        "farther from the references than these are from each other",
+    )
+    i.add_argument(
         "--limit",
         type=int,
         default=embedding_search.DEFAULT_LIMIT,
@@ -264,7 +271,7 @@ def _search(args, trained) -> None:
         args.probe,
         logging.info,
     )
-    n, hits = len(ref_seqs), None
+    n, hits, calibrated = len(ref_seqs), None, False
     if args.approx:
         idx, est = searcher.approx(query_seqs, args.k)
     else:
@@ -275,7 +282,20 @@ def _search(args, trained) -> None:
         else:
             stop, summary = searcher.stop(args.recall, args.limit)
             _log_calibration(args, summary, index)
+            calibrated = bool(summary)
         hits = searcher.exact(query_seqs, args.k, stop)
+        if calibrated:
+            farther = embedding_search.farther_than_calibrated(searcher.trials(stop.limit), hits)
+            if farther:
+                logging.warning(
+                    "the queries' nearest references are farther (median edit distance %.0f) "
+                    "than the calibration's (%.0f): fewer of them than the %.1f%% calibrated may "
+                    "have their true nearest; calibrate on sequences like them (neuroseed index "
+                    "--calibrate-on) or verify more (--limit, --rerank, --exhaustive)",
+                    farther[0],
+                    farther[1],
+                    100 * args.recall,
+                )
     seconds = time.perf_counter() - start
     lines = ["\t".join(_columns(hits is not None))]
     for q, rec in enumerate(queries):
@@ -330,10 +350,12 @@ def _log_calibration(args, summary: dict, index) -> None:
         )
         return
     logging.info(
-        "stop calibrated on %d references searched leave-one-out: true nearest verified for "
-        "%.1f%% (target %.1f%%; the candidates hold it for %.1f%%), %.0f verifications per "
-        "query on average",
+        "stop calibrated on %d %s: true nearest verified for %.1f%% (target %.1f%%; the "
+        "candidates hold it for %.1f%%), %.0f verifications per query on average",
         summary["calibration_queries"],
+        "references searched leave-one-out"
+        if index is None or index.calibrated_on == "references"
+        else f"sequences of {index.calibrated_on}",
         100 * summary["recall_calibrated"],
         100 * args.recall,
         100 * summary["recall_of_candidates"],
@@ -371,20 +393,29 @@ def _index(args, trained) -> None:
         calibration = embedding_search.calibration_queries(len(seqs), pairs)
     if calibration and len(seqs) > embedding_search.EXHAUSTIVE_UP_TO:
         began = time.perf_counter()
+        like, like_emb = None, emb
+        if args.calibrate_on is not None:
+            records = embedding_search.read_sequences(args.calibrate_on, trained.width)
+            like = [r.sequence for r in records]
+            like_emb = embedding_search.embed(trained, like, args.batch_size)
         trial_list = embedding_search.calibrate(
             seqs,
             lambda rows: embedding_search.index_lists(
-                index, emb[rows], index.limit + 1, args.threads
+                index, like_emb[rows], index.limit + 1, args.threads
             ),
             calibration,
             workers=args.threads,
             progress=Progress(logging.info, "calibration", seconds=10.0),
+            queries=like,
         )
+        if like is not None:
+            index.calibrated_on = Path(args.calibrate_on).name
         for name, array in trials_to_arrays(trial_list).items():
             setattr(index, name, array)
         logging.info(
-            "calibration: %d references searched leave-one-out in %.1f s",
+            "calibration: %d %s searched in %.1f s",
             len(trial_list),
+            "references left out" if like is None else f"sequences of {args.calibrate_on}",
             time.perf_counter() - began,
         )
     with _writing(args.output):

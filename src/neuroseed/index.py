@@ -84,6 +84,7 @@ class Index:
     bound_sets: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.uint64))
     bound_k: int = 0
     limit: int = 0  # the candidates per query the trials saw: the most a search may verify
+    calibrated_on: str = "references"  # the trials' queries: references left out, or a file
     planes: np.ndarray | None = None  # (n, PLANES * words) uint64: bit j of plane t: count j > t
     count_sums: np.ndarray | None = None  # (n,) int64
     # counts above PLANES, by column: column j's rows heavy_rows[heavy_start[j]:heavy_start[j+1]]
@@ -604,6 +605,7 @@ def save(index: Index, path: str | Path) -> None:
         "model_sha256": index.model_sha256,
         "bound_k": index.bound_k,
         "limit": index.limit,
+        "calibrated_on": index.calibrated_on,
     }
     import json
 
@@ -654,5 +656,6 @@ def load(path: str | Path) -> Index:
         counts=None,
         bound_k=int(meta["bound_k"]),
         limit=int(meta["limit"]),
+        calibrated_on=str(meta.get("calibrated_on", "references")),
         **arrays,
     )

@@ -232,11 +232,11 @@ def fit_stop(trials: Sequence[Trial], recall: float, limit: int) -> tuple[Stop, 
         need.sort()
         missing = n - len(listed)  # no slack verifies what is not a candidate
         keep = len(need) - max(0, allowed - missing)
-        finite = [x for x in need if x > -math.inf]
-        # needing nothing beyond the first batch: a slack below every estimate
-        slack = need[keep - 1] if keep > 0 else -math.inf
-        if slack == -math.inf:
-            slack = (min(finite) if finite else 0.0) - 1e6
+        # never below 0: verification goes on while a candidate's estimate is within the
+        # factor (at least the estimate's scale) of d_k, even where every calibration query
+        # found its nearest in the first batch (pseudo-queries with near-copies among the
+        # references would otherwise stop every query there)
+        slack = max(need[keep - 1], 0.0) if keep > 0 else 0.0
         counts = np.array([min(_verified(t, slack, factor, FIRST_BATCH), limit) for t in trials])
         hits = sum(0 <= t.truth < c for t, c in zip(trials, counts, strict=True))
         cand = (float(counts.mean()), factor, slack, counts, hits)
@@ -264,21 +264,25 @@ def trials(
     estimates: Sequence[np.ndarray],
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    queries: Sequence[str] | None = None,
 ) -> list[Trial]:
     """Calibration by leave-one-out: each reference ``pseudo[i]`` as a query with its
     candidate list (itself left out) and its true nearest among all the other references, by
-    exhaustive exact search (banded: about 4 µs a 16S pair)."""
+    exhaustive exact search (banded: about 4 µs a 16S pair). With ``queries``, ``pseudo``
+    indexes those instead and no reference is left out."""
     n = len(refs)
 
     def one(i: int) -> Trial:
         p = int(pseudo[i])
-        keep = candidates[i] != p
+        own = -1 if queries is not None else p
+        keep = candidates[i] != own
         cand, est = candidates[i][keep], estimates[i][keep]
         listed = np.zeros(n, bool)
         listed[cand] = True
-        listed[p] = True
+        if own >= 0:
+            listed[own] = True
         order = np.concatenate([cand, np.flatnonzero(~listed)])
-        exact = scan(refs[p], refs, order, None, 1)
+        exact = scan(refs[p] if queries is None else queries[p], refs, order, None, 1)
         hit = np.flatnonzero(exact[: len(cand)] == exact.min())
         return Trial(est, exact[: len(cand)], int(hit[0]) if hit.size else -1)
 
