@@ -69,7 +69,8 @@ from neuroseed.sources import greengenes_paths  # noqa: E402
 
 COLUMNS = ("references", "synthetic", "lists", "build_s", "index_mb", "peak_rss_mb")
 COLUMNS += ("candidates", "probe", "search_ms", "brute_ms", "recall10")
-EXACT_COLUMNS = ("references", "synthetic", "index_mb", "peak_rss_mb", "calibrated_on")
+EXACT_COLUMNS = ("references", "synthetic", "index_mb", "peak_rss_mb", "calibrated_on", "limit")
+EXACT_COLUMNS += ("probe",)
 EXACT_COLUMNS += ("calibration_s", "k", "recall", "calibrated", "listed", "held_verified")
 EXACT_COLUMNS += ("held_listed", "nearest_ratio", "exact_ms", "verified", "certified", "top1")
 EXACT_COLUMNS += ("queries_scored",)
@@ -269,6 +270,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="of the mutated copies")
     ap.add_argument("--exact", action="store_true", help="also neuroseed's exact search")
     ap.add_argument("--calibration-queries", type=int, default=200)
+    ap.add_argument(
+        "--exact-settings",
+        nargs="+",
+        default=["500/32"],
+        metavar="LIMIT/PROBE",
+        help="the exact search's candidate limit and index probe, each a row",
+    )
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--recall", type=float, default=0.995)
     ap.add_argument("--cache", default=str(ROOT / "results" / "benchmarks" / "index_scale"))
@@ -383,7 +391,6 @@ def exact_search(args, index, refs, queries, q_seqs, cache: Path, key: str) -> l
 
     n = len(index.ids)
     seqs = index.sequences
-    index.limit = min(es.DEFAULT_LIMIT, n)
     sample = q_seqs[: args.recall_queries]
     q_emb = queries[: len(sample)]
     truth_file = cache / f"exact-truth-{key}-{n}-{len(sample)}.npy"
@@ -396,88 +403,92 @@ def exact_search(args, index, refs, queries, q_seqs, cache: Path, key: str) -> l
         truth = np.array([a.refs[0] if len(a.refs) == 1 else -1 for a in answers])
         np.save(truth_file, truth)
     truth = np.load(truth_file)
-    # the searched queries' own trials: what a stop gives them, listed as the search lists
-    q_idx, q_est = es.index_lists(index, q_emb, index.limit, args.threads)
-    held = [
-        Trial(e, scan(q, seqs, i, None, 1), int(np.flatnonzero(i == t)[0]) if t in i else -1)
-        for q, i, e, t in zip(sample, q_idx, q_est, truth, strict=True)
-        if t >= 0
-    ]
-    like_seqs, like_emb = q_seqs[len(sample) :], queries[len(sample) :]
-    rows, saved = [], {f"held_{k}": v for k, v in trials_to_arrays(held).items()}
-    for on in ("references", "held-out records"):
-        start = time.perf_counter()
-        if on == "references":
+    rows, saved = [], {}
+    for setting in args.exact_settings:
+        limit, probe = (int(x) for x in setting.split("/"))
+        index.limit = min(limit, n)
+        # the searched queries' own trials: what a stop gives them, listed as the search lists
+        q_idx, q_est = es.index_lists(index, q_emb, index.limit, args.threads, probe=probe)
+        held = [
+            Trial(e, scan(q, seqs, i, None, 1), int(np.flatnonzero(i == t)[0]) if t in i else -1)
+            for q, i, e, t in zip(sample, q_idx, q_est, truth, strict=True)
+            if t >= 0
+        ]
+        like_seqs = q_seqs[len(sample) :]
+        saved.update({f"{limit}-{probe}-held_{k}": v for k, v in trials_to_arrays(held).items()})
+        for on in ("references", "held-out records"):
+            start = time.perf_counter()
+            like = None if on == "references" else like_seqs
 
-            def lists_of(rows):
-                emb = np.vstack([refs[int(r) : int(r) + 1] for r in rows])
-                return es.index_lists(index, emb, index.limit + 1, args.threads)
+            def lists_of(rows, like=like, probe=probe):
+                if like is None:
+                    emb = np.vstack([refs[int(r) : int(r) + 1] for r in rows])
+                else:
+                    emb = queries[len(sample) :][rows]
+                return es.index_lists(index, emb, index.limit + 1, args.threads, probe=probe)
 
-            like = None
-        else:
-
-            def lists_of(rows):
-                return es.index_lists(index, like_emb[rows], index.limit + 1, args.threads)
-
-            like = like_seqs
-        progress = Progress(lambda line: print(line, file=sys.stderr, flush=True), on, 30)
-        found = es.calibrate(
-            seqs, lists_of, args.calibration_queries, 0, args.threads, progress, like
-        )
-        for name, array in trials_to_arrays(found).items():
-            setattr(index, name, array)
-            saved[f"{on.split()[0]}_{name}"] = array
-        calibration_s = time.perf_counter() - start
-        searcher = es.Searcher(None, index.ids, seqs, index, args.threads)
-        stop, summary = searcher.stop(args.recall, es.DEFAULT_LIMIT)
-        searcher.exact(sample[:8], args.k, stop, q_emb[:8])  # first-call set-up
-        start = time.perf_counter()
-        hits = searcher.exact(sample, args.k, stop, q_emb)
-        seconds = time.perf_counter() - start
-        scored = np.flatnonzero(truth >= 0)
-        first = []
-        for q in scored:
-            at = np.flatnonzero(hits[q].answer.refs == truth[q])
-            first.append(bool(at.size) and competition_ranks(hits[q].answer.exact)[at[0]] == 1)
-        near = [t.exact[t.truth] for t in found if t.truth >= 0]
-        rows.append(
-            {
-                "references": n,
-                "index_mb": round((nbytes(index) + sum(len(s) for s in seqs)) / 2**20),
-                "peak_rss_mb": round(peak_rss_mb()),
-                "calibrated_on": on,
-                "calibration_s": round(calibration_s, 1),
-                "k": args.k,
-                "recall": args.recall,
-                # on the calibration queries: the true nearest verified, and listed at all
-                "calibrated": round(summary["recall_calibrated"], 4),
-                "listed": round(summary["recall_of_candidates"], 4),
-                # on the searched queries, k = 1: the true nearest verified, and listed at all
-                "held_verified": round(
-                    float(
-                        np.mean(
-                            [
-                                0 <= t.truth < _verified(t, stop.slack, stop.factor, FIRST_BATCH)
-                                for t in held
-                            ]
-                        )
+            progress = Progress(lambda line: print(line, file=sys.stderr, flush=True), on, 30)
+            found = es.calibrate(
+                seqs, lists_of, args.calibration_queries, 0, args.threads, progress, like
+            )
+            for name, array in trials_to_arrays(found).items():
+                setattr(index, name, array)
+                saved[f"{limit}-{probe}-{on.split()[0]}_{name}"] = array
+            calibration_s = time.perf_counter() - start
+            searcher = es.Searcher(None, index.ids, seqs, index, args.threads, probe=probe)
+            stop, summary = searcher.stop(args.recall, limit)
+            searcher.exact(sample[:8], args.k, stop, q_emb[:8])  # first-call set-up
+            start = time.perf_counter()
+            hits = searcher.exact(sample, args.k, stop, q_emb)
+            seconds = time.perf_counter() - start
+            scored = np.flatnonzero(truth >= 0)
+            first = []
+            for q in scored:
+                at = np.flatnonzero(hits[q].answer.refs == truth[q])
+                first.append(bool(at.size) and competition_ranks(hits[q].answer.exact)[at[0]] == 1)
+            near = [t.exact[t.truth] for t in found if t.truth >= 0]
+            rows.append(
+                {
+                    "references": n,
+                    "index_mb": round((nbytes(index) + sum(len(s) for s in seqs)) / 2**20),
+                    "peak_rss_mb": round(peak_rss_mb()),
+                    "calibrated_on": on,
+                    "limit": limit,
+                    "probe": probe,
+                    "calibration_s": round(calibration_s, 1),
+                    "k": args.k,
+                    "recall": args.recall,
+                    # on the calibration queries: the true nearest verified, and listed at all
+                    "calibrated": round(summary["recall_calibrated"], 4),
+                    "listed": round(summary["recall_of_candidates"], 4),
+                    # on the searched queries, k = 1: the true nearest verified, and listed at all
+                    "held_verified": round(
+                        float(
+                            np.mean(
+                                [
+                                    0
+                                    <= t.truth
+                                    < _verified(t, stop.slack, stop.factor, FIRST_BATCH)
+                                    for t in held
+                                ]
+                            )
+                        ),
+                        4,
                     ),
-                    4,
-                ),
-                "held_listed": round(float(np.mean([t.truth >= 0 for t in held])), 4),
-                "nearest_ratio": round(
-                    float(np.median([t.exact[t.truth] for t in held if t.truth >= 0]))
-                    / max(float(np.median(near)), 1.0),
-                    2,
-                ),
-                "exact_ms": round(seconds / len(sample) * 1e3, 2),
-                "verified": round(float(np.mean([h.answer.verified for h in hits])), 1),
-                "certified": round(float(np.mean([h.certified for h in hits])), 4),
-                "top1": round(float(np.mean(first)), 4),
-                "queries_scored": len(scored),
-            }
-        )
-        print(rows[-1], file=sys.stderr, flush=True)
+                    "held_listed": round(float(np.mean([t.truth >= 0 for t in held])), 4),
+                    "nearest_ratio": round(
+                        float(np.median([t.exact[t.truth] for t in held if t.truth >= 0]))
+                        / max(float(np.median(near)), 1.0),
+                        2,
+                    ),
+                    "exact_ms": round(seconds / len(sample) * 1e3, 2),
+                    "verified": round(float(np.mean([h.answer.verified for h in hits])), 1),
+                    "certified": round(float(np.mean([h.certified for h in hits])), 4),
+                    "top1": round(float(np.mean(first)), 4),
+                    "queries_scored": len(scored),
+                }
+            )
+            print(rows[-1], file=sys.stderr, flush=True)
     np.savez(cache / f"trials-{key}-{n}.npz", **saved)
     return rows
 

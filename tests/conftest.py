@@ -41,6 +41,15 @@ def smk(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedPr
     return proc
 
 
+def relative(rng, root: str, low: int, high: int, trim: int = 0) -> str:
+    """``root`` with ``low``..``high`` random substitutions (and up to ``trim`` bases cut off
+    its end): a member of ``root``'s family."""
+    s = list(root)
+    for _ in range(rng.integers(low, high)):
+        s[rng.integers(0, len(s))] = rng.choice(list("ACGT"))
+    return "".join(s[: len(s) - rng.integers(0, trim)] if trim else s)
+
+
 def toy_data(n=24, length=30, seed=0):
     """``n`` mutants of one random sequence: codes, edit distances, parts and length L."""
     from neuroseed.edit_distance import edit_distance_matrix

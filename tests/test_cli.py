@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import relative
 
 from neuroseed.cli import main
 from neuroseed.edit_distance import edit_distance_matrix
@@ -110,14 +111,8 @@ def test_search_calibrates_its_stop_on_the_references(tmp_path, capsys, caplog):
     rng = np.random.default_rng(3)
     roots = ["".join(rng.choice(list("ACGT"), size=300)) for _ in range(30)]
 
-    def relative(root):
-        s = list(root)
-        for _ in range(rng.integers(5, 40)):
-            s[rng.integers(0, len(s))] = rng.choice(list("ACGT"))
-        return "".join(s[: len(s) - rng.integers(0, 20)])
-
-    refs = [relative(roots[i % 30]) for i in range(300)]
-    queries = [relative(roots[i]) for i in range(20)]
+    refs = [relative(rng, roots[i % 30], 5, 40, trim=20) for i in range(300)]
+    queries = [relative(rng, roots[i], 5, 40, trim=20) for i in range(20)]
     (tmp_path / "r.fa").write_text("".join(f">r{i}\n{s}\n" for i, s in enumerate(refs)))
     (tmp_path / "q.fa").write_text("".join(f">q{i}\n{s}\n" for i, s in enumerate(queries)))
     assert len(refs) > embedding_search.EXHAUSTIVE_UP_TO

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import relative
 from scipy.spatial.distance import cdist
 from test_cli import trained  # noqa: F401 (the small trained model and its FASTA files)
 
@@ -185,14 +186,8 @@ def test_an_index_stores_the_calibration_of_its_exact_search(tmp_path):
     rng = np.random.default_rng(11)
     roots = ["".join(rng.choice(list("ACGT"), size=200)) for _ in range(20)]
 
-    def relative(root):
-        s = list(root)
-        for _ in range(rng.integers(3, 30)):
-            s[rng.integers(0, len(s))] = rng.choice(list("ACGT"))
-        return "".join(s)
-
-    refs = [relative(roots[i % 20]) for i in range(280)]
-    queries = [relative(roots[i]) for i in range(10)]
+    refs = [relative(rng, roots[i % 20], 3, 30) for i in range(280)]
+    queries = [relative(rng, roots[i], 3, 30) for i in range(10)]
     (tmp_path / "r.fa").write_text("".join(f">r{i}\n{s}\n" for i, s in enumerate(refs)))
     (tmp_path / "q.fa").write_text("".join(f">q{i}\n{s}\n" for i, s in enumerate(queries)))
     idx = str(tmp_path / "r.npz")
@@ -237,17 +232,11 @@ def test_calibration_on_sequences_like_the_queries_and_the_warning_when_they_dif
     rng = np.random.default_rng(12)
     roots = ["".join(rng.choice(list("ACGT"), size=200)) for _ in range(20)]
 
-    def relative(root, low, high):
-        s = list(root)
-        for _ in range(rng.integers(low, high)):
-            s[rng.integers(0, len(s))] = rng.choice(list("ACGT"))
-        return "".join(s)
-
-    refs = [relative(roots[i % 20], 1, 4) for i in range(280)]
+    refs = [relative(rng, roots[i % 20], 1, 4) for i in range(280)]
     fasta = {
         "r": refs,
-        "q": [relative(roots[i], 30, 50) for i in range(20)],
-        "like": [relative(roots[i % 20], 30, 50) for i in range(60)],
+        "q": [relative(rng, roots[i], 30, 50) for i in range(20)],
+        "like": [relative(rng, roots[i % 20], 30, 50) for i in range(60)],
     }
     for name, seqs in fasta.items():
         (tmp_path / f"{name}.fa").write_text(
