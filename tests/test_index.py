@@ -246,13 +246,25 @@ def test_calibration_on_sequences_like_the_queries_and_the_warning_when_they_dif
     for calibrate_on in (None, "like.fa"):
         idx = str(tmp_path / f"{calibrate_on}.npz")
         argv = ["index", "greengenes16s", str(tmp_path / "r.fa"), "-o", idx]
-        extra = [] if calibrate_on is None else ["--calibrate-on", str(tmp_path / calibrate_on)]
+        extra = ["--probe", "4"]
+        extra += [] if calibrate_on is None else ["--calibrate-on", str(tmp_path / calibrate_on)]
         caplog.clear()
         with caplog.at_level(logging.INFO):
             assert main([*argv, "--calibration-queries", "60", *extra]) == 0
-            assert ix.load(idx).calibrated_on == (calibrate_on or "references")
+            index = ix.load(idx)
+            assert index.calibrated_on == (calibrate_on or "references") and index.probe == 4
             assert main([*search, "--index", idx, "-o", str(tmp_path / "h.tsv")]) == 0
         farther = "nearest references are farther" in caplog.text
         assert farther == (calibrate_on is None), caplog.text
         if calibrate_on:
             assert "stop calibrated on 60 sequences of like.fa" in caplog.text
+
+
+@pytest.mark.parametrize("option", ["--probe", "--limit", "--sketch-dims"])
+def test_index_options_below_one_are_refused_in_one_line(tmp_path, capsys, option):
+    (tmp_path / "r.fa").write_text(">r0\nACGTACGTAC\n")
+    argv = ["index", "greengenes16s", str(tmp_path / "r.fa"), "-o", str(tmp_path / "r.npz")]
+    assert main([*argv, option, "0"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--sketch-dims, --limit and --probe must be at least 1" in err
+    assert not (tmp_path / "r.npz").exists()

@@ -124,11 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--probe",
         type=int,
-        default=32,
         metavar="N",
         help="with --index on a k-mer model of 5,000+ references: lists of references (of "
-        "2*sqrt(n)) whose sketches are scored, nearest first (default 32; more: slower, "
-        "closer to brute force)",
+        "2*sqrt(n)) whose sketches are scored, nearest first (default: the index's, as "
+        f"calibrated, {ref_index.PROBE} unless built otherwise; more: slower, closer to brute "
+        "force)",
     )
     s.add_argument("-o", "--output", help="output .tsv file (default: standard output)")
 
@@ -157,6 +157,14 @@ def _parser() -> argparse.ArgumentParser:
         help="references searched leave-one-out, exhaustively, to calibrate the exact "
         "search's stop (default: as many as 20 million exact pairs allow, 200 to "
         f"{embedding_search.CALIBRATION_QUERIES}; 0: none)",
+    )
+    i.add_argument(
+        "--probe",
+        type=int,
+        default=ref_index.PROBE,
+        metavar="N",
+        help="lists of references whose sketches a query scores (k-mer models, 5,000+ "
+        f"references): the calibration's and the searches' default (default {ref_index.PROBE})",
     )
     i.add_argument(
         "--calibrate-on",
@@ -239,7 +247,7 @@ def _embed(args, trained) -> None:
 
 
 def _search(args, trained) -> None:
-    if args.k < 1 or args.limit < 1 or args.candidates < 1 or args.probe < 1:
+    if min(args.k, args.limit, args.candidates, 1 if args.probe is None else args.probe) < 1:
         raise NeuroseedError("-k, --limit, --candidates and --probe must be at least 1")
     if args.rerank is not None and args.rerank < 1:
         raise NeuroseedError("--rerank must be at least 1")
@@ -254,9 +262,11 @@ def _search(args, trained) -> None:
                 "that model, or rebuild the index with neuroseed index"
             )
         ref_ids, ref_seqs = index.ids, index.sequences
+        args.probe = args.probe or index.probe
     else:
         refs = embedding_search.read_sequences(args.refs, trained.width)
         ref_ids, ref_seqs = [r.id for r in refs], [r.sequence for r in refs]
+    args.probe = args.probe or ref_index.PROBE
     queries = embedding_search.read_sequences(args.query, trained.width)
     query_seqs = [r.sequence for r in queries]
     start = time.perf_counter()
@@ -365,9 +375,10 @@ def _log_calibration(args, summary: dict, index) -> None:
 
 def _index(args, trained) -> None:
     calibration = args.calibration_queries
-    if args.sketch_dims < 1 or args.limit < 1 or (calibration is not None and calibration < 0):
+    if min(args.sketch_dims, args.limit, args.probe) < 1 or (calibration or 0) < 0:
         raise NeuroseedError(
-            "--sketch-dims and --limit must be at least 1, --calibration-queries at least 0"
+            "--sketch-dims, --limit and --probe must be at least 1, --calibration-queries at "
+            "least 0"
         )
     refs = embedding_search.read_sequences(args.fasta, trained.width)
     seqs = [r.sequence for r in refs]
@@ -387,7 +398,7 @@ def _index(args, trained) -> None:
     if not index.profile_k():  # a k-mer model's counts are the certificates' k-mers already
         bounds = Bounds.of(seqs)
         index.bound_k, index.bound_sets = bounds.k, bounds.sets
-    index.limit = min(args.limit, len(seqs))
+    index.limit, index.probe = min(args.limit, len(seqs)), args.probe
     if calibration is None:
         pairs = embedding_search.INDEX_CALIBRATION_PAIRS
         calibration = embedding_search.calibration_queries(len(seqs), pairs)
@@ -401,7 +412,7 @@ def _index(args, trained) -> None:
         trial_list = embedding_search.calibrate(
             seqs,
             lambda rows: embedding_search.index_lists(
-                index, like_emb[rows], index.limit + 1, args.threads
+                index, like_emb[rows], index.limit + 1, args.threads, probe=args.probe
             ),
             calibration,
             workers=args.threads,

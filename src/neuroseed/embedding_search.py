@@ -171,7 +171,12 @@ MIN_SKETCH = 2048  # and at least so many: fewer lose true nearest neighbours al
 
 
 def index_lists(
-    index, query_emb: np.ndarray, m: int, workers: int = 1, candidates: int = 200, probe: int = 32
+    index,
+    query_emb: np.ndarray,
+    m: int,
+    workers: int = 1,
+    candidates: int = 200,
+    probe: int = ref_index.PROBE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``m`` nearest references by embedding through a reference index, nearest first:
     for k-mer models the sketch passes ``SKETCH_PER_CANDIDATE * m`` (at least
@@ -250,7 +255,7 @@ class Searcher:
         threads: int = 1,
         batch_size: int = 256,
         candidates: int = 200,
-        probe: int = 32,
+        probe: int = ref_index.PROBE,
         log=None,
     ):
         self.trained, self.ids, self.sequences, self.index = trained, ids, sequences, index

@@ -35,6 +35,7 @@ from neuroseed.io import atomic_path
 from neuroseed.verify import Bounds, trials_from_arrays
 
 FORMAT = 4  # 4: calibration trials of the exact search and the certificate's k-mer sets
+PROBE = 32  # k-means lists whose references a query scores, by default
 MAX_COUNT = 255  # counts are stored as uint8
 SKETCH_SAMPLE = 2000  # references the principal components are fitted on
 OTHER_LEVELS = 32  # steps a non-count column's range is rounded to in the sketch
@@ -85,6 +86,7 @@ class Index:
     bound_k: int = 0
     limit: int = 0  # the candidates per query the trials saw: the most a search may verify
     calibrated_on: str = "references"  # the trials' queries: references left out, or a file
+    probe: int = PROBE  # lists probed by the calibration: the search's default
     planes: np.ndarray | None = None  # (n, PLANES * words) uint64: bit j of plane t: count j > t
     count_sums: np.ndarray | None = None  # (n,) int64
     # counts above PLANES, by column: column j's rows heavy_rows[heavy_start[j]:heavy_start[j+1]]
@@ -460,7 +462,7 @@ def search(
     candidates: int = 200,
     workers: int = 1,
     block: int = 128,
-    probe: int = 32,
+    probe: int = PROBE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest references of each query: indices ``(q, k)`` and estimated edit
     distances (distance × scale × L), nearest first. Exact for every distance but manhattan
@@ -606,6 +608,7 @@ def save(index: Index, path: str | Path) -> None:
         "bound_k": index.bound_k,
         "limit": index.limit,
         "calibrated_on": index.calibrated_on,
+        "probe": index.probe,
     }
     import json
 
@@ -657,5 +660,6 @@ def load(path: str | Path) -> Index:
         bound_k=int(meta["bound_k"]),
         limit=int(meta["limit"]),
         calibrated_on=str(meta.get("calibrated_on", "references")),
+        probe=int(meta.get("probe", PROBE)),
         **arrays,
     )
