@@ -417,3 +417,40 @@ def test_a_model_that_cannot_say_what_it_is_is_one_line(trained, tmp_path, capsy
         "damaged": f"{path}: its {IDENTITY} is damaged (JSONDecodeError)",
     }[problem]
     assert expected in line
+
+
+def test_a_length_that_contradicts_the_models_own_is_refused(tmp_path, capsys):
+    """The L stored in a model is what it was trained with: ``--length`` may not override it
+    (it would scale every estimate wrongly without a word); the same value is accepted."""
+    from neuroseed.model_file import read_identity, resolve
+
+    stored = read_identity(resolve("greengenes16s")).padded_length
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text(">a\nACGTACGTACGTACGTACGT\n")
+    argv = ["embed", "greengenes16s", str(fasta), "-o", str(tmp_path / "e.npy")]
+    line = _one_line_error(capsys, [*argv, "--length", "100"])
+    assert "--length 100: " in line and f"trained with L = {stored}" in line
+    assert "leave --length out" in line and not (tmp_path / "e.npy").exists()
+    assert main([*argv, "--length", str(stored)]) == 0
+
+
+def test_an_output_that_is_an_input_a_link_or_a_device_is_refused(tmp_path, capsys):
+    """``-o`` never destroys an input of the same command (by any name for it) and never
+    replaces a link or a device with a regular file."""
+    refs = tmp_path / "refs.fa"
+    refs.write_text(">r0\nACGTACGTACGTACGTACGT\n>r1\nACGTACGTACGTACGAACGT\n")
+    query = tmp_path / "q.fa"
+    query.write_text(">q\nACGTACGTACGTACGTACGA\n")
+    (tmp_path / "alias.fa").symlink_to(refs)
+    before = refs.read_text(), query.read_text()
+    search = ["search", "greengenes16s", "--refs", str(refs), "--query", str(query), "-o"]
+    for out, said in [(refs, "--refs"), (query, "--query")]:
+        assert said in _one_line_error(capsys, [*search, str(out)])
+    line = _one_line_error(capsys, ["embed", "greengenes16s", str(query), "-o", str(query)])
+    assert "is also the FASTA input" in line
+    line = _one_line_error(capsys, [*search, str(tmp_path / "alias.fa")])
+    assert "is a symbolic link" in line
+    line = _one_line_error(capsys, [*search, "/dev/null"])
+    assert "/dev/null: is not a regular file" in line
+    assert (refs.read_text(), query.read_text()) == before
+    assert (tmp_path / "alias.fa").is_symlink()

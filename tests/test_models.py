@@ -40,9 +40,13 @@ def test_one_hot_layer_zeroes_padding_and_ambiguity():
 def test_encoders_embed_to_the_configured_dimension(encoder):
     enc = build_encoder(encoder, 20, 6, "euclidean", SMALL.get(encoder))
     codes, _ = encode(["ACGT" * 5, "GGA"], length=20)
-    # k-mer profiles are 4**k wide, then the length; kmer_net adds its 6 learned dimensions
-    width = {"kmer": 4**3 + 1, "kmer_net": 4**3 + 1 + 6}.get(encoder, 6)
+    # k-mer profiles are 4**k wide, then the length (the kmer baseline's only with manhattan,
+    # by default); kmer_net adds its 6 learned dimensions
+    width = {"kmer": 4**3, "kmer_net": 4**3 + 1 + 6}.get(encoder, 6)
     assert enc.predict(codes, verbose=0).shape == (2, width)
+    if encoder == "kmer":
+        manhattan = build_encoder(encoder, 20, 6, "manhattan", SMALL.get(encoder))
+        assert manhattan.predict(codes, verbose=0).shape == (2, 4**3 + 1)
 
 
 def test_kmer_profile_counts_only_clean_kmers():

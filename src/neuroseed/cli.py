@@ -199,11 +199,35 @@ def _ids_path(output: str) -> str:
     return output.removesuffix(".npy") + ".ids.txt"
 
 
-def _check_output(path: str) -> None:
-    """Refuse an unusable output path before the model loads and the work is done."""
+INPUTS = {  # the commands' input files: argument -> how the user named it
+    "refs": "--refs",
+    "query": "--query",
+    "index": "--index",
+    "fasta": "the FASTA input",
+    "calibrate_on": "--calibrate-on",
+}
+
+
+def _check_output(path: str, args, model: Path) -> None:
+    """Refuse an unusable output path before the model loads and the work is done: a
+    directory, a link or anything but a regular file (replacing it would not write where it
+    points), or one of the command's own inputs (it would be lost)."""
     out = Path(path)
     if out.is_dir():
         raise NeuroseedError(f"{path}: is a directory; give a file name")
+    if out.is_symlink() or (out.exists() and not out.is_file()):
+        what = "a symbolic link" if out.is_symlink() else "not a regular file"
+        raise NeuroseedError(
+            f"{path}: is {what}; neuroseed writes regular files only (by atomic replace), "
+            "give another -o"
+        )
+    named = [(label, getattr(args, name, None)) for name, label in INPUTS.items()]
+    for label, given in [*named, ("the model", model)]:
+        if given is not None and _same_file(out, Path(given)):
+            raise NeuroseedError(
+                f"{path}: is also {label} of this command; writing it would destroy that "
+                "input, give another -o"
+            )
     parent = out.parent
     while not parent.exists():  # missing directories are created on writing
         parent = parent.parent
@@ -211,6 +235,13 @@ def _check_output(path: str) -> None:
         raise NeuroseedError(f"{path}: {parent} is not a directory; give -o in a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise NeuroseedError(f"{path}: {parent} is not writable; give -o in another directory")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -465,9 +496,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model = _model_path(args)
         if args.output is not None:
-            _check_output(args.output)
+            _check_output(args.output, args, model)
         if args.command == "embed":
-            _check_output(_ids_path(args.output))
+            _check_output(_ids_path(args.output), args, model)
         configure_backend(args.threads, 0)
         if args.command == "export":
             with _writing(args.output):

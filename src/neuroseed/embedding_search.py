@@ -77,6 +77,11 @@ def load_model(path: str | Path, length: int | None = None) -> Trained:
             f"{path}: the model reads MAFFT-aligned input; embedding new sequences would need "
             "them aligned to the same alignment, which this tool does not do"
         )
+    if length is not None and identity is not None and length != identity.padded_length:
+        raise NeuroseedError(
+            f"--length {length}: {path} was trained with L = {identity.padded_length} (stored "
+            "in it); leave --length out (it is for models without a stored L)"
+        )
     if length is not None:
         source = "--length"
     elif identity is not None:
