@@ -90,6 +90,48 @@ def test_split_indices():
     assert split_indices(split, IDS)["train"].tolist() == [2, 0]
 
 
+@pytest.mark.parametrize(
+    "split, message",
+    [
+        ({"train": ["id2", "id4"], "val": ["id1", "id3"], "test": ["id4", "id5"]}, "both"),
+        ({"train": ["id2", "x"], "val": ["id1", "id3"], "test": ["id4", "id5"]}, "'x' in 'train'"),
+        ({"train": ["id2", "id0"], "val": ["id1", "id3"]}, "no list of ids 'test'"),
+    ],
+)
+def test_a_split_artifact_is_checked_as_it_is_loaded(tmp_path, split, message):
+    """A split written by the workflow and edited (or damaged) since is refused by name when a
+    job loads it: its parts must still be disjoint lists of known ids."""
+    path = tmp_path / "splits" / "random-s1.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(split))
+    with pytest.raises(NeuroseedError, match=f"random-s1.json: damaged .*{message}") as err:
+        split_indices(json.loads(path.read_text()), IDS, str(path))
+    assert str(err.value).endswith("(rule split_sequences rebuilds it)")
+
+
+def test_a_split_file_with_a_part_twice_or_a_hash_id_keeps_every_id(tmp_path, caplog):
+    """JSON keeps the last of a key given twice and TSV readers skip '#' lines: a part given
+    twice is refused, a row whose id starts with '#' is a row, and ids the file does not name
+    are counted in the log."""
+    import logging
+
+    j = tmp_path / "s.json"
+    j.write_text(
+        '{"train": ["id0", "id1"], "val": ["id2", "id3"], "test": ["id4", "id5"], '
+        '"train": ["id6", "id7"]}'
+    )
+    with pytest.raises(NeuroseedError, match="s.json: key 'train' given twice"):
+        read_split_file(j, IDS)
+    ids = ["#a", *IDS[:6]]
+    t = tmp_path / "s.tsv"
+    rows = ["# a comment", "#a\ttrain", "id0\ttrain", "id1\tval", "id2\tval", "id3\ttest"]
+    t.write_text("\n".join([*rows, "id4\ttest"]) + "\n")
+    with caplog.at_level(logging.WARNING):
+        split = read_split_file(t, ids)
+    assert split["train"] == ["#a", "id0"]
+    assert "names 6 of the 7 sequences; the other 1 are in no part" in caplog.text
+
+
 def line_distances(n):
     """Sequences on a line: |i - j| apart, so nearest relatives are the neighbours."""
     i = np.arange(n)

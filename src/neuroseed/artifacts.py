@@ -128,11 +128,27 @@ class Dataset:
     parts: dict[str, Any] = field(default_factory=dict)  # part -> row indices
 
 
-def split_indices(split: dict[str, list[str]], ids) -> dict[str, Any]:
-    """Row indices (into the sequence order) of each part of a split."""
+def split_indices(split: dict[str, list[str]], ids, source: str | None = None) -> dict[str, Any]:
+    """Row indices (into the sequence order) of each part of a split, checked as they are
+    loaded (a split artifact edited or damaged since it was written is refused by name):
+    every part a list of known ids, no id in two parts or twice."""
     import numpy as np
 
+    def bad(what: str) -> NeuroseedError:
+        return damaged(source, what) if source else NeuroseedError(f"split: {what}")
+
     pos = {i: k for k, i in enumerate(ids)}
+    seen: dict[str, str] = {}
+    for p in registry.PARTS:
+        members = split.get(p) if isinstance(split, dict) else None
+        if not isinstance(members, list):
+            raise bad(f"no list of ids '{p}'")
+        for i in members:
+            if i not in pos:
+                raise bad(f"id {i!r} in '{p}' is not among the {len(pos)} sequences")
+            if i in seen:
+                raise bad(f"id {i!r} is in both '{seen[i]}' and '{p}'")
+            seen[i] = p
     return {p: np.array([pos[i] for i in split[p]], dtype=np.int64) for p in registry.PARTS}
 
 
@@ -147,5 +163,5 @@ def load_dataset(encoded: str, distances_npy: str, split_json: str | None = None
         length=int(data["padded_length"]),
         alphabet_size=int(data["alphabet_size"]) if "alphabet_size" in data else 4,
         distances=load_distances(distances_npy, len(ids)),
-        parts=split_indices(read_json(split_json), ids) if split_json else {},
+        parts=split_indices(read_json(split_json), ids, split_json) if split_json else {},
     )

@@ -24,7 +24,8 @@ RULES = {
 
 
 def damaged(path: str | os.PathLike, what: str) -> NeuroseedError:
-    rule = RULES.get(Path(path).name)
+    path = Path(path)
+    rule = RULES.get(path.name) or ("split_sequences" if path.parent.name == "splits" else None)
     fix = f" (rule {rule} rebuilds it)" if rule else ""
     return NeuroseedError(f"{path}: damaged ({what}); delete it and run snakemake again{fix}")
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +52,7 @@ def read_split_file(
         raise NeuroseedError(f"{path}: split file not found")
     if path.suffix == ".json":
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_text(), object_pairs_hook=_unique_keys(path))
         except json.JSONDecodeError as exc:
             raise NeuroseedError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
         if not isinstance(data, dict) or not all(isinstance(data.get(p), list) for p in PARTS):
@@ -60,7 +62,10 @@ def read_split_file(
         split = {p: [] for p in PARTS}
         with open(path, newline="") as fh:
             for lineno, row in enumerate(csv.reader(fh, delimiter="\t"), 1):
-                if not row or row[0].startswith("#") or (lineno == 1 and row[:2] == ["id", "part"]):
+                if not row or (lineno == 1 and row[:2] == ["id", "part"]):
+                    continue
+                # a comment only if it is not a row: an id may start with '#'
+                if row[0].startswith("#") and not (len(row) == 2 and row[1] in PARTS):
                     continue
                 if len(row) != 2 or row[1] not in PARTS:
                     raise NeuroseedError(
@@ -68,7 +73,33 @@ def read_split_file(
                     )
                 split[row[1]].append(row[0])
     validate_split(split, ids, source=str(path), dropped=dropped, note=note)
+    unnamed = len(set(ids)) - sum(len(v) for v in split.values())
+    if unnamed:
+        logging.getLogger(__name__).warning(
+            "%s names %d of the %d sequences; the other %d are in no part (unused)",
+            path,
+            len(ids) - unnamed,
+            len(ids),
+            unnamed,
+        )
     return split
+
+
+def _unique_keys(path: Path):
+    """A JSON object hook that refuses a key given twice (json keeps the last silently)."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise NeuroseedError(
+                    f"{path}: key {key!r} given twice (the first one's ids would be lost); "
+                    "give each part once"
+                )
+            out[key] = value
+        return out
+
+    return hook
 
 
 def validate_split(
