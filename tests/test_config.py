@@ -167,3 +167,26 @@ def test_every_preset_and_ablation_is_a_valid_config(overlays):
     for path in overlays:
         config = _overlay(config, yaml.safe_load(path.read_text()))
     check_config(config)
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ({"fasta": "my.fa"}, "source.fasta: given, but source.type is 'greengenes'"),
+        ({"tree": "my.nwk"}, "source.tree: given, but source.type is 'greengenes'"),
+        (
+            {"type": "patric", "fasta": "my.fa"},
+            "source.fasta: given, but source.type is 'patric'",
+        ),
+    ],
+)
+def test_a_file_the_source_type_would_ignore_is_refused(tmp_path, monkeypatch, source, message):
+    """``source.fasta`` (or ``tree``) without ``type: fasta``: the user's file would be ignored
+    and all of Greengenes drawn instead; the config check says so before any job."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my.fa").write_text(">a\nACGT\n")
+    (tmp_path / "my.nwk").write_text("(a,b);\n")
+    config = copy.deepcopy(DEFAULT)
+    config["source"] = {**config["source"], **source}
+    with pytest.raises(NeuroseedError, match=message + ".*set source.type: fasta"):
+        check_config(config)

@@ -40,9 +40,21 @@ def user_files(source: dict) -> dict[str, str]:
 
 
 def check(source: dict) -> None:
-    """What the schema cannot say: a ``fasta`` source needs its file."""
-    if source.get("type") == "fasta" and not source.get("fasta"):
+    """What the schema cannot say: a ``fasta`` source needs its file, and a file given for
+    another source would be ignored (the user meant it to be read)."""
+    kind = source.get("type", "greengenes")
+    if kind == "fasta" and not source.get("fasta"):
         raise NeuroseedError("config: source.fasta: required when source.type is 'fasta'")
+    if kind != "fasta" and source.get("fasta"):
+        raise NeuroseedError(
+            f"config: source.fasta: given, but source.type is '{kind}', which does not read it; "
+            "set source.type: fasta to use your file (or remove source.fasta)"
+        )
+    if kind == "greengenes" and source.get("tree"):
+        raise NeuroseedError(
+            "config: source.tree: given, but source.type is 'greengenes', which uses its own "
+            "tree; set source.type: fasta (or patric) to use yours (or remove source.tree)"
+        )
 
 
 def has_tree(source: dict) -> bool:
