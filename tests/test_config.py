@@ -190,3 +190,25 @@ def test_a_file_the_source_type_would_ignore_is_refused(tmp_path, monkeypatch, s
     config["source"] = {**config["source"], **source}
     with pytest.raises(NeuroseedError, match=message + ".*set source.type: fasta"):
         check_config(config)
+
+
+def test_a_config_of_nested_yaml_aliases_is_refused_at_once():
+    """Ten lines of YAML aliases, each list holding the previous one ten times: 10^10 leaves
+    if walked naively (the check never returned); each object is walked once."""
+    import time
+
+    lines = ["x0: &a0 [1.0]"]
+    lines += [f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 11)]
+    config = {**copy.deepcopy(DEFAULT), **yaml.safe_load("\n".join(lines))}
+    start = time.perf_counter()
+    with pytest.raises(NeuroseedError, match="unknown key 'x0'"):
+        check_config(config)
+    assert time.perf_counter() - start < 30  # a bound on a hang, not a timing claim
+    deep = copy.deepcopy(DEFAULT)
+    deep["training"]["seeds"] = nested = []
+    for _ in range(5000):  # deeper than Python's recursion limit
+        nested.append([])
+        nested = nested[0]
+    nested.append(float("nan"))
+    with pytest.raises(NeuroseedError, match="training.seeds.* nan is not a finite number"):
+        check_config(deep)

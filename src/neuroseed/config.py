@@ -37,14 +37,21 @@ def key_name(path) -> str:
 
 
 def _leaves(obj: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _leaves(v, (*path, k))
-    elif isinstance(obj, list | tuple):
-        for i, v in enumerate(obj):
-            yield from _leaves(v, (*path, i))
-    else:
-        yield path, obj
+    """Every leaf with its key path, in order; each mapping or list once (YAML aliases put one
+    object under many names: ten nested aliases would otherwise be 10^10 leaves), and no
+    recursion (a deeply nested value cannot exhaust the stack)."""
+    seen: set[int] = set()
+    stack: list[tuple[tuple, Any]] = [(path, obj)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict | list | tuple):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            stack.extend(reversed([((*where, k), v) for k, v in items]))
+        else:
+            yield where, node
 
 
 def check_finite(config: dict) -> None:
