@@ -127,3 +127,30 @@ def test_the_index_finds_what_brute_force_finds(unseen):
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx, brute, strict=True)])
     assert recall >= 0.97
     np.testing.assert_allclose(est[:, 0], brute_est[:, 0], rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "place, ok",
+    [
+        ("random-s1/kmer_net-manhattan/seed0", True),
+        ("random-s1/linear-euclidean/seed0", False),  # another run's model copied over
+        ("random-s1/kmer_net-manhattan/seed1", False),
+        ("distance-d2-s1/kmer_net-manhattan/seed0", False),
+        ("random-s1/kmer_net-manhattan/dim16/seed0", True),  # not a training place: unchecked
+    ],
+)
+def test_a_model_in_another_runs_place_is_refused(tmp_path, place, ok):
+    """The model's identity (inside the file) must be the run its path names."""
+    import shutil
+
+    from neuroseed import NeuroseedError
+    from neuroseed.model_file import check_place, resolve
+
+    model = tmp_path / "training" / place / "model.keras"
+    model.parent.mkdir(parents=True)
+    shutil.copyfile(resolve("greengenes16s"), model)
+    if ok:
+        check_place(model)
+    else:
+        with pytest.raises(NeuroseedError, match="holds kmer_net\\+manhattan seed 0 .*its place"):
+            check_place(model)

@@ -7,6 +7,7 @@ figures) reads that instead of the folder it sits in, so a copied model still kn
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -55,6 +56,31 @@ def read_identity(path: str | Path) -> Identity | None:
             f"{path}: its {IDENTITY} is damaged ({type(exc).__name__}); retrain it (rule "
             "train_model) or give a model.keras written by the NeuroSEED workflow"
         ) from None
+
+
+# where the workflow keeps a trained model: <split>/<encoder>-<distance>/seed<seed>/model.keras
+PLACE = re.compile(
+    r"(?P<split>[^/]+)/(?P<encoder>[a-z_]+)-(?P<distance>[a-z]+)/seed(?P<seed>\d+)/[^/]+$"
+)
+
+
+def check_place(path: str | Path) -> None:
+    """Refuse a model whose identity is not the run its place in ``results/`` names (a file
+    copied over another run's would be evaluated, tabled and plotted under the wrong name)."""
+    found = read_identity(path)
+    place = PLACE.search(Path(path).as_posix())
+    if found is None or place is None:
+        return
+    named = (place["encoder"], place["distance"], int(place["seed"]))
+    held = (found.encoder, found.distance, found.seed)
+    split_differs = found.split is not None and found.split != place["split"]
+    if held != named or split_differs:
+        raise NeuroseedError(
+            f"{path}: holds {found.encoder}+{found.distance} seed {found.seed} (split "
+            f"{found.split}), not the {named[0]}+{named[1]} seed {named[2]} (split "
+            f"{place['split']}) its place names; delete it and run snakemake again (rule "
+            "train_model rebuilds it)"
+        )
 
 
 def identity(path: str | Path) -> Identity:
