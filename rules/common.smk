@@ -256,6 +256,9 @@ def all_targets():
         *figure_paths("rmse_table"),
         *figure_paths("retrieval"),
         *figure_paths("clustering"),
+        # the trained models are the product: deleting one reruns it (Snakemake would not
+        # rebuild a deleted intermediate whose figures are up to date)
+        *training_runs("model.keras"),
     ]
     # the k-mer baseline has no epochs, hence no training curves
     if set(config["training"]["encoders"]) & set(registry.TRAINED):

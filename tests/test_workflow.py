@@ -128,6 +128,21 @@ def test_rerun_is_a_no_op(tiny_run):
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
+def test_deleted_models_are_rebuilt_by_all(tiny_run):
+    """The trained models are targets of ``all``: with the training folder gone (figures still
+    up to date) a run rebuilds them, where Snakemake would otherwise see nothing to do."""
+    training = tiny_run / "results" / "tiny" / "training"
+    aside = tiny_run / "training.aside"
+    training.rename(aside)
+    try:
+        out = smk(tiny_run, "--configfile", "tiny.yaml", "-n")
+    finally:
+        shutil.rmtree(training, ignore_errors=True)
+        aside.rename(training)
+    assert "Nothing to be done" not in out.stdout + out.stderr
+    assert "rule train_model:" in out.stdout
+
+
 def reversed_keys(obj):
     if isinstance(obj, dict):
         return {k: reversed_keys(obj[k]) for k in reversed(list(obj))}
