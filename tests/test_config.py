@@ -212,3 +212,20 @@ def test_a_config_of_nested_yaml_aliases_is_refused_at_once():
     nested.append(float("nan"))
     with pytest.raises(NeuroseedError, match="training.seeds.* nan is not a finite number"):
         check_config(deep)
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        ("source.n_sequences", 48.0),
+        ("training.seeds", [0.0]),
+        ("edit_distance.blocks", 2.0),
+        ("training.embedding_dim", 16.0),
+        ("encoders.cnn.kernel_size", {"default": 3.0}),
+    ],
+)
+def test_whole_numbers_written_as_decimals_are_refused_before_any_job(path, value):
+    """JSON Schema counts 48.0 as an integer; the job that uses it would fail later (one only
+    at training, after the previous model was deleted)."""
+    with pytest.raises(NeuroseedError, match=r"config: .*write (48|0|2|16|3)\)"):
+        check_config(with_value(path, value))

@@ -84,6 +84,8 @@ def _schema_message(error) -> str:
             outer = outer.parent
         what = outer.schema.get("description") or what
     message = f"{value!r} is not {what}" if what else error.message
+    if isinstance(value, float) and value.is_integer() and "integer" in str(error.schema):
+        message += f" (a whole number written with a decimal point: write {int(value)})"
     if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
         if "e" in value.lower() and "." not in value:
             message += f" (YAML reads {value} as text: write it with a '.', e.g. 1.0e-3 or 0.001)"
@@ -132,10 +134,21 @@ def defaults() -> dict:
     return with_defaults({})
 
 
+def _strict_integers(base):
+    """``base`` whose integers are ints: JSON Schema counts 48.0 as an integer, which then
+    fails inside a job (a slice, a range, a Keras layer), one of them only at training."""
+    import jsonschema
+
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _, x: isinstance(x, int) and not isinstance(x, bool)
+    )
+    return jsonschema.validators.extend(base, type_checker=checker)
+
+
 def check_schema(config: dict) -> None:
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(load_schema())
+    validator = _strict_integers(jsonschema.Draft202012Validator)(load_schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
         raise NeuroseedError(f"config: {_schema_message(error)} (see config/README.md)")
