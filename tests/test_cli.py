@@ -454,3 +454,15 @@ def test_an_output_that_is_an_input_a_link_or_a_device_is_refused(tmp_path, caps
     assert "/dev/null: is not a regular file" in line
     assert (refs.read_text(), query.read_text()) == before
     assert (tmp_path / "alias.fa").is_symlink()
+
+
+@pytest.mark.parametrize("option", ["--threads", "--batch-size"])
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_threads_and_batch_size_below_one_are_refused_before_tensorflow(
+    tmp_path, capsys, option, value
+):
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text(">a\nACGTACGT\n")
+    argv = ["embed", "greengenes16s", str(fasta), "-o", str(tmp_path / "e.npy"), option, value]
+    line = _one_line_error(capsys, argv)
+    assert "--threads and --batch-size must be at least 1" in line

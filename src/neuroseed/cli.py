@@ -494,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="neuroseed: %(message)s", stream=sys.stderr)
     try:
+        if args.threads < 1 or args.batch_size < 1:  # TensorFlow aborts (exit 134) on these
+            raise NeuroseedError("--threads and --batch-size must be at least 1")
         model = _model_path(args)
         if args.output is not None:
             _check_output(args.output, args, model)
