@@ -256,3 +256,19 @@ def test_a_split_depth_too_deep_for_the_data_names_the_key():
     with pytest.raises(NeuroseedError) as err:
         distance_split(ids, line_distances(48), 20, 0.2, 0.2, seed=0)
     assert "(split.depth 20)" in str(err.value) and "lower split.depth" in str(err.value)
+
+
+def test_files_with_a_byte_order_mark_are_read(tmp_path):
+    """Desktop tools start UTF-8 files with a byte-order mark: it is not part of the first id."""
+    from neuroseed.io import read_fasta
+
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text("\ufeff>s0\nACGT\n>s1\nACGA\n", encoding="utf-8")
+    assert [r[0] for r in read_fasta(fasta)] == ["s0", "s1"]
+    spec = {"train": IDS[:2], "val": IDS[2:4], "test": IDS[4:6]}
+    t = tmp_path / "s.tsv"
+    t.write_text("\ufeff" + "".join(f"{i}\t{p}\n" for p in PARTS for i in spec[p]))
+    assert read_split_file(t, IDS) == spec
+    j = tmp_path / "s.json"
+    j.write_text("\ufeff" + json.dumps(spec))
+    assert read_split_file(j, IDS) == spec

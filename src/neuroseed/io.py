@@ -160,10 +160,13 @@ def read_fasta(path: str | os.PathLike) -> list[tuple[str, str, str]]:
 
 
 def open_text(path: str | os.PathLike):
-    """Open a text file for reading, gunzipping it when it starts with the gzip magic bytes."""
+    """Open a text file for reading, gunzipping it when it starts with the gzip magic bytes;
+    UTF-8 with or without the byte-order mark desktop tools write."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
-    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt", encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig")
 
 
 def _parse_fasta(path: Path) -> list[tuple[str, str, str]]:

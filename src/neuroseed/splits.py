@@ -52,7 +52,8 @@ def read_split_file(
         raise NeuroseedError(f"{path}: split file not found")
     if path.suffix == ".json":
         try:
-            data = json.loads(path.read_text(), object_pairs_hook=_unique_keys(path))
+            text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not JSON
+            data = json.loads(text, object_pairs_hook=_unique_keys(path))
         except json.JSONDecodeError as exc:
             raise NeuroseedError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
         if not isinstance(data, dict) or not all(isinstance(data.get(p), list) for p in PARTS):
@@ -60,7 +61,7 @@ def read_split_file(
         split = {p: [str(x) for x in data[p]] for p in PARTS}
     else:
         split = {p: [] for p in PARTS}
-        with open(path, newline="") as fh:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             for lineno, row in enumerate(csv.reader(fh, delimiter="\t"), 1):
                 if not row or (lineno == 1 and row[:2] == ["id", "part"]):
                     continue
