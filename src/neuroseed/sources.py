@@ -42,15 +42,15 @@ def user_files(source: dict) -> dict[str, str]:
 def check(source: dict) -> None:
     """What the schema cannot say: a ``fasta`` source needs its file, and a file given for
     another source would be ignored (the user meant it to be read)."""
-    kind = source.get("type", "greengenes")
+    kind = source.get("type")
     if kind == "fasta" and not source.get("fasta"):
         raise NeuroseedError("config: source.fasta: required when source.type is 'fasta'")
     if kind != "fasta" and source.get("fasta"):
         raise NeuroseedError(
-            f"config: source.fasta: given, but source.type is '{kind}', which does not read it; "
-            "set source.type: fasta to use your file (or remove source.fasta)"
+            f"config: source.fasta: given, but source.type is '{kind or 'not set'}', which does "
+            "not read it; set source.type: fasta to use your file (or remove source.fasta)"
         )
-    if kind == "greengenes" and source.get("tree"):
+    if kind in ("greengenes", None) and source.get("tree"):
         raise NeuroseedError(
             "config: source.tree: given, but source.type is 'greengenes', which uses its own "
             "tree; set source.type: fasta (or patric) to use yours (or remove source.tree)"
