@@ -272,3 +272,6 @@ def test_files_with_a_byte_order_mark_are_read(tmp_path):
     j = tmp_path / "s.json"
     j.write_text("\ufeff" + json.dumps(spec))
     assert read_split_file(j, IDS) == spec
+    capitals = tmp_path / "split.JSON"  # read as JSON, not as a TSV
+    capitals.write_text(json.dumps(spec))
+    assert read_split_file(capitals, IDS) == spec

@@ -50,7 +50,7 @@ def read_split_file(
     path = Path(path)
     if not path.is_file():
         raise NeuroseedError(f"{path}: split file not found")
-    if path.suffix == ".json":
+    if path.suffix.lower() == ".json":  # split.JSON from a desktop tool is JSON too
         try:
             text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not JSON
             data = json.loads(text, object_pairs_hook=_unique_keys(path))
