@@ -11,6 +11,7 @@ import ast
 import os
 import struct
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,27 +129,51 @@ class Dataset:
     parts: dict[str, Any] = field(default_factory=dict)  # part -> row indices
 
 
+def validate_split(
+    split: dict[str, list[str]],
+    ids: Sequence[str],
+    source: str = "split",
+    dropped: dict[str, str] | None = None,
+    note: str = "",
+    error: Callable[[str], NeuroseedError] | None = None,
+) -> None:
+    """Every id known, no id in two parts or twice in one, every part with at least 2 ids;
+    ``dropped`` and ``note`` explain an unknown id. ``error(what)`` makes the exception
+    (default: ``what`` after ``source``)."""
+    fail = error or (lambda what: NeuroseedError(f"{source}: {what}"))
+    known = set(ids)
+    seen: dict[str, str] = {}
+    for part in registry.PARTS:
+        members = split.get(part, [])
+        if len(members) < 2:
+            raise fail(f"part '{part}' has {len(members)} ids (need at least 2)")
+        for i in members:
+            if i not in known:
+                if dropped and i in dropped:
+                    raise fail(
+                        f"id '{i}' in '{part}' was removed by the sequence filters "
+                        f"({dropped[i]}); change the filter or leave the id out of the split"
+                    )
+                raise fail(f"id '{i}' in '{part}' is not among the {len(known)} sequences{note}")
+            if i in seen:
+                raise fail(f"id '{i}' is in both '{seen[i]}' and '{part}'")
+            seen[i] = part
+
+
 def split_indices(split: dict[str, list[str]], ids, source: str | None = None) -> dict[str, Any]:
     """Row indices (into the sequence order) of each part of a split, checked as they are
-    loaded (a split artifact edited or damaged since it was written is refused by name):
-    every part a list of known ids, no id in two parts or twice."""
+    loaded (:func:`validate_split`; a split artifact ``source`` edited or damaged since it was
+    written is refused by name)."""
     import numpy as np
 
     def bad(what: str) -> NeuroseedError:
         return damaged(source, what) if source else NeuroseedError(f"split: {what}")
 
-    pos = {i: k for k, i in enumerate(ids)}
-    seen: dict[str, str] = {}
     for p in registry.PARTS:
-        members = split.get(p) if isinstance(split, dict) else None
-        if not isinstance(members, list):
+        if not isinstance(split.get(p) if isinstance(split, dict) else None, list):
             raise bad(f"no list of ids '{p}'")
-        for i in members:
-            if i not in pos:
-                raise bad(f"id {i!r} in '{p}' is not among the {len(pos)} sequences")
-            if i in seen:
-                raise bad(f"id {i!r} is in both '{seen[i]}' and '{p}'")
-            seen[i] = p
+    validate_split(split, ids, error=bad)
+    pos = {i: k for k, i in enumerate(ids)}
     return {p: np.array([pos[i] for i in split[p]], dtype=np.int64) for p in registry.PARTS}
 
 

@@ -293,11 +293,10 @@ def _search(args, trained) -> None:
                 "that model, or rebuild the index with neuroseed index"
             )
         ref_ids, ref_seqs = index.ids, index.sequences
-        args.probe = args.probe or index.probe
     else:
         refs = embedding_search.read_sequences(args.refs, trained.width)
         ref_ids, ref_seqs = [r.id for r in refs], [r.sequence for r in refs]
-    args.probe = args.probe or ref_index.PROBE
+    probe = args.probe or (ref_index.PROBE if index is None else index.probe)
     queries = embedding_search.read_sequences(args.query, trained.width)
     query_seqs = [r.sequence for r in queries]
     start = time.perf_counter()
@@ -309,7 +308,7 @@ def _search(args, trained) -> None:
         args.threads,
         args.batch_size,
         args.candidates,
-        args.probe,
+        probe,
         logging.info,
     )
     n, hits, calibrated = len(ref_seqs), None, False

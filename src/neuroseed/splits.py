@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from neuroseed import NeuroseedError
-from neuroseed.artifacts import load_dataset, load_distances, split_indices
+from neuroseed.artifacts import load_dataset, load_distances, split_indices, validate_split
 from neuroseed.io import atomic_path, read_fasta, read_json, write_json
 from neuroseed.registry import PARTS
 from neuroseed.trees import check_leaves, read_tree
@@ -101,38 +101,6 @@ def _unique_keys(path: Path):
         return out
 
     return hook
-
-
-def validate_split(
-    split: dict[str, list[str]],
-    ids: Sequence[str],
-    source: str = "split",
-    dropped: dict[str, str] | None = None,
-    note: str = "",
-) -> None:
-    """Every id known, no id in two parts or twice in one, every part with at least 2 ids;
-    ``dropped`` and ``note`` explain an unknown id."""
-    known = set(ids)
-    seen: dict[str, str] = {}
-    for part in PARTS:
-        members = split.get(part, [])
-        if len(members) < 2:
-            raise NeuroseedError(
-                f"{source}: part '{part}' has {len(members)} ids (need at least 2)"
-            )
-        for i in members:
-            if i not in known:
-                if dropped and i in dropped:
-                    raise NeuroseedError(
-                        f"{source}: id '{i}' in '{part}' was removed by the sequence filters "
-                        f"({dropped[i]}); change the filter or leave the id out of the split"
-                    )
-                raise NeuroseedError(
-                    f"{source}: id '{i}' in '{part}' is not among the {len(known)} sequences{note}"
-                )
-            if i in seen:
-                raise NeuroseedError(f"{source}: id '{i}' is in both '{seen[i]}' and '{part}'")
-            seen[i] = part
 
 
 def _part_sizes(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
