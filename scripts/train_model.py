@@ -19,6 +19,8 @@ def main(smk):
         threads=smk.threads,
         pool_npz=smk.input.get("pool"),
         sequences_fasta=smk.input.get("fasta"),
+        # how the job runs, not what it makes: not a param, so toggling it reruns nothing
+        keep_previous=smk.config["training"]["keep_previous"],
     )
 
 

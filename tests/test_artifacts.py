@@ -108,3 +108,12 @@ def test_a_damaged_json_artifact_is_named(tmp_path):
     msg = str(err.value)
     assert msg.startswith(f"{path}: damaged (not valid JSON: ")
     assert msg.endswith("delete it and run snakemake again (rule train_model rebuilds it)")
+
+
+def test_a_json_artifact_nested_too_deeply_is_named_not_a_recursion_error(tmp_path):
+    from neuroseed.io import read_json
+
+    path = tmp_path / "metrics.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(NeuroseedError, match="metrics.json: damaged .not valid JSON: nested"):
+        read_json(path)

@@ -466,3 +466,61 @@ def test_threads_and_batch_size_below_one_are_refused_before_tensorflow(
     argv = ["embed", "greengenes16s", str(fasta), "-o", str(tmp_path / "e.npy"), option, value]
     line = _one_line_error(capsys, argv)
     assert "--threads and --batch-size must be at least 1" in line
+
+
+def test_queries_from_standard_input_or_a_pipe_and_the_table_to_standard_output(trained):
+    """``--query -`` reads standard input, a pipe (``<(zcat q.fa.gz)``) is read like a file,
+    and ``-o -`` is standard output; once in a subprocess, as a shell runs it."""
+    out, _, _ = trained
+    model, refs, queries = (str(out / n) for n in ("model.keras", "refs.fasta", "queries.fasta"))
+    search = [sys.executable, "-m", "neuroseed.cli", "search", model, "--refs", refs, "-k", "1"]
+    expected = subprocess.run(
+        [*search, "--query", queries], capture_output=True, text=True, check=True
+    ).stdout
+    assert expected.count("\n") >= 6
+    with open(queries) as stdin:
+        piped = subprocess.run(
+            [*search, "--query", "-", "-o", "-"], stdin=stdin, capture_output=True, text=True
+        )
+    assert piped.returncode == 0 and piped.stdout == expected, piped.stderr
+    shell = f"{' '.join(search)} --query <(gzip -c {queries} | gzip -dc | gzip -c)"
+    proc = subprocess.run(["bash", "-c", shell], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout == expected, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["search", "M", "--refs", "-", "--query", "-"], "--refs and --query are both '-'"),
+        (["embed", "M", "Q", "-o", "-"], "-o -: neuroseed embed writes a binary file"),
+        (["index", "M", "Q", "-o", "-"], "-o -: neuroseed index writes a binary file"),
+    ],
+)
+def test_standard_streams_where_they_cannot_work_are_one_line(trained, capsys, argv, said):
+    out, _, _ = trained
+    named = {"M": str(out / "model.keras"), "Q": str(out / "queries.fasta")}
+    assert said in _one_line_error(capsys, [named.get(a, a) for a in argv])
+
+
+def test_a_directory_given_as_a_fasta_is_named(trained, tmp_path, capsys):
+    out, _, _ = trained
+    line = _one_line_error(
+        capsys, ["embed", str(out / "model.keras"), str(tmp_path), "-o", str(tmp_path / "e.npy")]
+    )
+    assert line.endswith(f"{tmp_path}: is a directory; give a FASTA file")
+
+
+def test_an_index_that_is_foreign_or_inconsistent_is_one_line(trained, tmp_path, capsys):
+    out, _, _ = trained
+    model, refs, queries = (str(out / n) for n in ("model.keras", "refs.fasta", "queries.fasta"))
+    index = tmp_path / "refs.idx.npz"
+    assert main(["index", model, refs, "-o", str(index)]) == 0
+    search = ["search", model, "--query", queries, "--index"]
+    np.savez(tmp_path / "other.npz", codes=np.zeros((3, 4)))
+    line = _one_line_error(capsys, [*search, str(tmp_path / "other.npz")])
+    assert "damaged or not a neuroseed index (meta is not a file in the archive)" in line
+    arrays = dict(np.load(index))
+    arrays["ids"] = arrays["ids"][:5]
+    np.savez(tmp_path / "cut.npz", **arrays)
+    line = _one_line_error(capsys, [*search, str(tmp_path / "cut.npz")])
+    assert "its arrays disagree on the number of references: ids 5, sequences 25" in line

@@ -229,3 +229,27 @@ def test_whole_numbers_written_as_decimals_are_refused_before_any_job(path, valu
     at training, after the previous model was deleted)."""
     with pytest.raises(NeuroseedError, match=r"config: .*write (48|0|2|16|3)\)"):
         check_config(with_value(path, value))
+
+
+@pytest.mark.parametrize(
+    "path, value, said",
+    [
+        ("training.embedding_dim", 1, "training.embedding_dim: 1 puts every hyperbolic embedding"),
+        ("embedding_dim_sweep.dims", [1, 2, 4], "embedding_dim_sweep.dims: 1 puts every cosine"),
+    ],
+)
+def test_a_one_dimensional_sphere_is_refused(path, value, said):
+    """Cosine and hyperbolic (NeuroSEED's scaled sphere) embeddings in one dimension take two
+    points: every estimate is one of two values, and the run would report it without a word."""
+    with pytest.raises(NeuroseedError, match="every estimate is one of two values") as err:
+        check_config(with_value(path, value))
+    assert said in str(err.value)
+
+
+def test_one_dimension_is_fine_where_it_means_something():
+    config = with_value("training.embedding_dim", 1)
+    config["training"]["distances"] = ["euclidean", "manhattan"]
+    check_config(config)
+    config["training"] = {"encoders": ["kmer", "kmer_net"], "distances": ["hyperbolic"]}
+    config["training"]["embedding_dim"] = 1  # as wide as their k-mer profiles, whatever this says
+    check_config(config)

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from neuroseed import NeuroseedError
@@ -159,6 +161,34 @@ def test_crlf_line_endings_read_like_lf(tmp_path):
     crlf.write_bytes(b">a x\r\nACGT\r\nAC\r\n>b\r\nGG\r\n")
     lf.write_bytes(b">a x\nACGT\nAC\n>b\nGG\n")
     assert read_fasta(crlf) == read_fasta(lf) == [("a", "a x", "ACGTAC"), ("b", "b", "GG")]
+
+
+def test_classic_mac_cr_line_endings_read_like_lf(tmp_path):
+    cr = tmp_path / "cr.fasta"
+    cr.write_bytes(b">a x\rACGT\rAC\r>b\rGG\r")
+    assert read_fasta(cr) == [("a", "a x", "ACGTAC"), ("b", "b", "GG")]
+
+
+def test_a_pipe_is_read_in_one_pass(tmp_path):
+    """A FIFO (what ``<(zcat x.fa.gz)`` gives) can be read once only: gzip or FASTQ are told
+    apart without reading it twice."""
+    import gzip
+    import threading
+
+    for content in [gzip.compress(b">a\nACGT\n>b\nGG\n"), b"@a\nACGT\n+\nIIII\n"]:
+        fifo = tmp_path / "fifo"
+        fifo.unlink(missing_ok=True)
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=fifo.write_bytes, args=(content,))
+        writer.start()
+        records = read_fasta(fifo)
+        writer.join()
+        assert records[0] == ("a", "a", "ACGT")
+
+
+def test_a_directory_is_named_as_one(tmp_path):
+    with pytest.raises(NeuroseedError, match="is a directory; give a FASTA file"):
+        read_fasta(tmp_path)
 
 
 def test_a_full_or_read_only_disk_names_the_file(small_disk):

@@ -187,3 +187,24 @@ def test_a_builtin_pool_beside_a_user_fasta_is_a_config_error(tmp_path):
     config["training"] = {"pool": {"size": 10}}
     with pytest.raises(NeuroseedError, match="training.pool.fasta: required"):
         check_config(with_defaults(config))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "no_sequences", "rows_disagree"])
+def test_a_damaged_pool_is_named_with_its_rule(tmp_path, damage):
+    """The pool archive is checked when training loads it (was: a KeyError or a zlib error)."""
+    from neuroseed.pool import load
+
+    path = tmp_path / "pool" / "pool-n3-s0.npz"
+    path.parent.mkdir()
+    arrays = {"codes": np.zeros((3, 8), np.int8), "sequences": np.array([b"ACGT"] * 3)}
+    if damage == "no_sequences":
+        del arrays["sequences"]
+    elif damage == "rows_disagree":
+        arrays["sequences"] = arrays["sequences"][:2]
+    np.savez_compressed(path, **arrays)
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(NeuroseedError) as err:
+        load(path)
+    assert str(err.value).startswith(f"{path}: damaged (")
+    assert str(err.value).endswith("(rule prepare_pool rebuilds it)")

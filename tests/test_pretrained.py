@@ -154,3 +154,19 @@ def test_a_model_in_another_runs_place_is_refused(tmp_path, place, ok):
     else:
         with pytest.raises(NeuroseedError, match="holds kmer_net\\+manhattan seed 0 .*its place"):
             check_place(model)
+
+
+def test_a_model_of_other_data_in_the_right_place_is_refused():
+    """Same encoder, distance, seed and split, but trained on other data (another dataset's
+    model copied in): a shape error deep in Keras, or, for a k-mer model that reads any width,
+    estimates scaled by the wrong L."""
+    from neuroseed import NeuroseedError
+    from neuroseed.model_file import check_fits, identity, resolve
+
+    model = resolve("greengenes16s")
+    own = identity(model)
+    check_fits(model, own.input_width, own.padded_length, 4)
+    other_data = [(152, 152, 4), (own.input_width, 152, 4), (own.input_width, own.padded_length, 5)]
+    for width, length, alphabet in other_data:
+        with pytest.raises(NeuroseedError, match="a model of other data; delete it"):
+            check_fits(model, width, length, alphabet)

@@ -103,6 +103,20 @@ def test_editing_the_tree_reruns_its_pruning(own_run):
     assert "own.nwk" in jobs["prune_tree"]
 
 
+def test_a_model_deleted_under_the_workflow_is_restored_not_retrained(own_run):
+    """What an interrupted retrain leaves (Snakemake deleted the outputs when the job began):
+    the rerun restores the kept run, byte for byte, and the run is then up to date."""
+    run = own_run / TRAINED
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    for name in before:
+        (run / name).unlink()
+    smk(own_run, f"{TRAINED}/model.keras", "--configfile", "own.yaml")
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+    log = own_run / "results/own/logs/train_model/file/kmer-euclidean-seed0.log"
+    assert "restored the outputs kept from a finished run" in log.read_text()
+    assert dry_run_jobs(own_run, "results/own/sequences/tree.nwk", f"{TRAINED}/model.keras") == {}
+
+
 def error_lines(proc) -> list[str]:
     return [
         line

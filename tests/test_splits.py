@@ -275,3 +275,33 @@ def test_files_with_a_byte_order_mark_are_read(tmp_path):
     capitals = tmp_path / "split.JSON"  # read as JSON, not as a TSV
     capitals.write_text(json.dumps(spec))
     assert read_split_file(capitals, IDS) == spec
+
+
+def test_a_split_json_nested_too_deeply_or_with_items_that_are_no_ids_is_one_line(tmp_path):
+    """Python's JSON parser recurses: a crafted file raised RecursionError; and [["id0"]], null
+    or 1.0 became ids that name nothing ("['id0']", 'None', '1.0')."""
+    j = tmp_path / "s.json"
+    j.write_text('{"train": ' + "[" * 100_000 + "]" * 100_000 + ', "val": [], "test": []}')
+    with pytest.raises(NeuroseedError, match="s.json: not valid JSON .nested too deeply"):
+        read_split_file(j, IDS)
+    for item in ['["id0"]', "null", "1.0", "true", '{"id": "id0"}']:
+        j.write_text(f'{{"train": ["id1", {item}], "val": ["id2", "id3"], "test": ["id4", "id5"]}}')
+        with pytest.raises(NeuroseedError) as err:
+            read_split_file(j, IDS)
+        assert str(err.value).startswith(f"{j}: item 1 of 'train' is ") and "not an id" in str(
+            err.value
+        )
+
+
+def test_a_split_tsv_with_quoted_fields_reads_the_ids_inside(tmp_path):
+    """Spreadsheets and pandas quote fields ("id0"<TAB>"train"); the quotes are not the id's.
+    Numeric ids given as JSON numbers are ids too (Greengenes' are numbers)."""
+    t = tmp_path / "s.tsv"
+    parts = ["train", "train", "val", "val", "test", "test"]
+    t.write_text("".join(f'"{i}"\t"{p}"\n' for i, p in zip(IDS, parts, strict=False)))
+    split = read_split_file(t, IDS[:6])
+    assert split == {"train": IDS[:2], "val": IDS[2:4], "test": IDS[4:6]}
+    j = tmp_path / "n.json"
+    j.write_text('{"train": [11, 12], "val": [13, 14], "test": [15, 16]}')
+    split = read_split_file(j, ["11", "12", "13", "14", "15", "16"])
+    assert split["train"] == ["11", "12"]

@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
         "(n × dimension, rows in file order) and the ids beside it (<output>.ids.txt).",
     )
     e.add_argument("model", help=model_help)
-    e.add_argument("fasta", help="sequences to embed (ACGT/U, IUPAC codes allowed)")
+    e.add_argument(
+        "fasta", help="sequences to embed (ACGT/U, IUPAC codes allowed; -: standard input)"
+    )
     e.add_argument("-o", "--output", required=True, help="output .npy file (ids: <output>.ids.txt)")
 
     s = sub.add_parser(
@@ -76,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     where = s.add_mutually_exclusive_group(required=True)
     where.add_argument("--refs", help="reference sequences (FASTA), embedded on each call")
     where.add_argument("--index", help="references embedded once by neuroseed index (.npz)")
-    s.add_argument("--query", required=True, help="query sequences (FASTA)")
+    s.add_argument("--query", required=True, help="query sequences (FASTA; -: standard input)")
     s.add_argument("-k", type=int, default=10, help="neighbours per query (default 10)")
     how = s.add_mutually_exclusive_group()
     how.add_argument(
@@ -130,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         f"calibrated, {ref_index.PROBE} unless built otherwise; more: slower, closer to brute "
         "force)",
     )
-    s.add_argument("-o", "--output", help="output .tsv file (default: standard output)")
+    s.add_argument("-o", "--output", help="output .tsv file (default or -: standard output)")
 
     i = sub.add_parser(
         "index",
@@ -235,6 +237,24 @@ def _check_output(path: str, args, model: Path) -> None:
         raise NeuroseedError(f"{path}: {parent} is not a directory; give -o in a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise NeuroseedError(f"{path}: {parent} is not writable; give -o in another directory")
+
+
+def _check_standard_streams(args) -> None:
+    """``-``: standard input for one input file, standard output for the search's table (the
+    other commands write binary files with a second file beside them)."""
+    named = [label for name, label in INPUTS.items() if getattr(args, name, None) == io.STDIN]
+    if len(named) > 1:
+        raise NeuroseedError(
+            f"{' and '.join(named)} are both '-' (standard input); only one input can be read "
+            "from it, give the others as files"
+        )
+    if args.output == io.STDIN:
+        if args.command != "search":
+            raise NeuroseedError(
+                f"-o -: neuroseed {args.command} writes a binary file (and embed its ids beside "
+                "it), not to standard output; give a file name"
+            )
+        args.output = None  # the table goes to standard output
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -495,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.threads < 1 or args.batch_size < 1:  # TensorFlow aborts (exit 134) on these
             raise NeuroseedError("--threads and --batch-size must be at least 1")
+        _check_standard_streams(args)
         model = _model_path(args)
         if args.output is not None:
             _check_output(args.output, args, model)

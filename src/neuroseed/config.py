@@ -173,10 +173,46 @@ def check_files(config: dict) -> None:
     sources.check_pool(source, (config.get("training") or {}).get("pool") or {})
 
 
+# Distances whose embeddings lie on a sphere (cosine: directions; hyperbolic: NeuroSEED's
+# scaled sphere): in one dimension only two points, so every estimate is one of two values.
+SPHERICAL = ("cosine", "hyperbolic")
+# Encoders whose embedding is as wide as their k-mer profile, whatever embedding_dim says.
+PROFILE_WIDE = ("kmer", "kmer_net")
+
+
+def check_degenerate(config: dict) -> None:
+    """Settings that would run to the end and report numbers that mean nothing."""
+    filled = with_defaults(config)
+    training, sweep = filled["training"], filled["embedding_dim_sweep"]
+    runs = [
+        (
+            "training.embedding_dim",
+            [training["embedding_dim"]],
+            [e for e in training["encoders"] if e not in PROFILE_WIDE],
+            training["distances"],
+        ),
+        (
+            "embedding_dim_sweep.dims",
+            sweep["dims"],
+            [e for e in [sweep["encoder"]] if e not in PROFILE_WIDE],
+            sweep["distances"],
+        ),
+    ]
+    for key, dims, encoders, distances in runs:
+        spherical = [d for d in distances if d in SPHERICAL]
+        if 1 in dims and encoders and spherical:
+            raise NeuroseedError(
+                f"config: {key}: 1 puts every {' and '.join(spherical)} embedding of "
+                f"{', '.join(encoders)} at one of two points (a sphere in one dimension), so "
+                "every estimate is one of two values; give 2 or more"
+            )
+
+
 def check_config(config: dict) -> None:
     """Every check the workflow makes of its config before building the job graph."""
     check_finite(config)
     check_schema(config)
+    check_degenerate(config)
     check_files(config)
 
 

@@ -14,7 +14,6 @@ identities read L from the ``metrics.json`` beside them, or from ``--length``.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -26,7 +25,7 @@ import numpy as np
 from neuroseed import NeuroseedError
 from neuroseed import index as ref_index
 from neuroseed.encoding import encode
-from neuroseed.io import read_fasta
+from neuroseed.io import loads_json, read_fasta
 from neuroseed.model_file import IDENTITY, load_siamese, read_identity
 from neuroseed.runtime import distances, head_scale
 from neuroseed.runtime import embed as embed_codes
@@ -109,7 +108,7 @@ def load_model(path: str | Path, length: int | None = None) -> Trained:
 def _padded_length(metrics: Path) -> int:
     """The normaliser L recorded in a run's ``metrics.json``."""
     try:
-        value = json.loads(metrics.read_text())
+        value = loads_json(metrics.read_text())
     except ValueError as exc:  # JSONDecodeError, or bytes that are not text
         raise NeuroseedError(
             f"{metrics}: not valid JSON ({exc}); give the normaliser L with --length"

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from neuroseed import NeuroseedError
-from neuroseed.io import atomic_path
+from neuroseed.io import atomic_path, loads_json
 from neuroseed.verify import Bounds, trials_from_arrays
 
 FORMAT = 4  # 4: calibration trials of the exact search and the certificate's k-mer sets
@@ -625,12 +625,11 @@ def save(index: Index, path: str | Path) -> None:
 
 def load(path: str | Path) -> Index:
     """Read an index written by :func:`save`; a damaged or foreign file is one clear error."""
-    import json
     import zipfile
 
     try:
         with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
+            meta = loads_json(str(data["meta"]))
             if meta.get("format") != FORMAT:
                 raise NeuroseedError(
                     f"{path}: an index of format {meta.get('format')}, and this neuroseed reads "
@@ -644,10 +643,19 @@ def load(path: str | Path) -> Index:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise NeuroseedError(f"{path}: no such index; build it with neuroseed index") from None
+        why = str(exc.args[0] if isinstance(exc, KeyError) else exc) or type(exc).__name__
         raise NeuroseedError(
-            f"{path}: damaged or not a neuroseed index ({type(exc).__name__}); rebuild it with "
-            "neuroseed index"
+            f"{path}: damaged or not a neuroseed index ({why}); rebuild it with neuroseed index"
         ) from None
+    rows = {"ids": len(ids), "sequences": len(sequences), "sketch": len(arrays["sketch"])}
+    rows |= {"order": len(arrays["order"]), "other": len(arrays["other"])}
+    if len(set(rows.values())) > 1 or (
+        len(arrays["list_starts"]) and arrays["list_starts"][-1] != len(ids)
+    ):
+        raise NeuroseedError(
+            f"{path}: damaged (its arrays disagree on the number of references: "
+            f"{', '.join(f'{k} {v}' for k, v in rows.items())}); rebuild it with neuroseed index"
+        )
     return Index(
         ids=ids,
         sequences=sequences,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
+import itertools
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -25,7 +28,8 @@ RULES = {
 
 def damaged(path: str | os.PathLike, what: str) -> NeuroseedError:
     path = Path(path)
-    rule = RULES.get(path.name) or ("split_sequences" if path.parent.name == "splits" else None)
+    by_folder = {"splits": "split_sequences", "pool": "prepare_pool"}
+    rule = RULES.get(path.name) or by_folder.get(path.parent.name)
     fix = f" (rule {rule} rebuilds it)" if rule else ""
     return NeuroseedError(f"{path}: damaged ({what}); delete it and run snakemake again{fix}")
 
@@ -112,12 +116,21 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
+def loads_json(text: str | bytes, **options: Any) -> Any:
+    """``json.loads``, with a value nested too deeply for Python's parser a ``ValueError`` (as
+    for any other malformed JSON) instead of a ``RecursionError``."""
+    try:
+        return json.loads(text, **options)
+    except RecursionError:
+        raise ValueError("nested too deeply to read (a damaged or crafted file)") from None
+
+
 def read_json(path: str | os.PathLike) -> Any:
     """A JSON artifact; a damaged one is named (with the rule that rebuilds it)."""
     try:
-        with open(path) as fh:
-            return json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        with open(path, "rb") as fh:
+            return loads_json(fh.read())
+    except ValueError as exc:  # malformed, too deep, or bytes that are not UTF-8
         raise damaged(path, f"not valid JSON: {exc}") from None
 
 
@@ -137,19 +150,32 @@ def save_npz(path: str | os.PathLike, **arrays) -> None:
         np.savez_compressed(tmp, **arrays)
 
 
+STDIN = "-"  # the file name that means standard input (one input per command at most)
+
+
 def read_fasta(path: str | os.PathLike) -> list[tuple[str, str, str]]:
     """Read ``(id, description, sequence)`` records, from plain or gzipped FASTA or FASTQ (told
     apart by the first character: '>' or '@'; FASTQ qualities are checked and dropped); ids
-    are the first word of the header.
+    are the first word of the header. ``-`` is standard input; pipes (``<(zcat x.fa.gz)``)
+    are read too, in one pass.
 
     Raises :class:`NeuroseedError` for a missing or empty file, a file that is neither,
     records without a sequence and duplicate ids.
     """
     path = Path(path)
-    if not path.is_file():
+    if str(path) != STDIN and not path.exists():
         raise NeuroseedError(f"{path}: FASTA file not found")
+    if path.is_dir():
+        raise NeuroseedError(f"{path}: is a directory; give a FASTA file")
     try:
-        return _unique(path, _parse_fastq(path) if _first_char(path) == "@" else _parse_fasta(path))
+        with open_text(path) as fh:
+            lines = _numbered(fh)
+            first = next(lines, None)
+            if first is None:
+                raise NeuroseedError(f"{path}: FASTA file is empty")
+            lines = itertools.chain([first], lines)
+            parse = _parse_fastq if first[1].startswith("@") else _parse_fasta
+            return _unique(path, parse(path, lines))
     except UnicodeDecodeError as exc:
         raise NeuroseedError(
             f"{path}: not a text FASTA file (byte 0x{exc.object[exc.start]:02x} is not "
@@ -159,53 +185,56 @@ def read_fasta(path: str | os.PathLike) -> list[tuple[str, str, str]]:
         raise NeuroseedError(f"{path}: damaged gzip file ({exc})") from None
 
 
-def open_text(path: str | os.PathLike):
-    """Open a text file for reading, gunzipping it when it starts with the gzip magic bytes;
-    UTF-8 with or without the byte-order mark desktop tools write."""
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8-sig")
-    return open(path, encoding="utf-8-sig")
+@contextlib.contextmanager
+def open_text(path: str | os.PathLike) -> Iterator[Any]:
+    """Open a text file (``-``: standard input) for reading in one pass, so that a pipe works
+    too, gunzipping it when it starts with the gzip magic bytes; UTF-8 with or without the
+    byte-order mark desktop tools write; LF, CRLF or CR line ends."""
+    stdin = str(path) == STDIN
+    with open(sys.stdin.fileno() if stdin else path, "rb", closefd=not stdin) as raw:
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            with gzip.open(raw, "rt", encoding="utf-8-sig") as fh:
+                yield fh
+        else:
+            fh = io.TextIOWrapper(raw, encoding="utf-8-sig")
+            try:
+                yield fh
+            finally:
+                fh.detach()  # raw is closed by its own with
 
 
-def _parse_fasta(path: Path) -> list[tuple[str, str, str]]:
+def _numbered(fh) -> Iterator[tuple[int, str]]:
+    """Non-blank lines, stripped, with their line numbers."""
+    for lineno, line in enumerate(fh, 1):
+        line = line.strip()
+        if line:
+            yield lineno, line
+
+
+def _parse_fasta(path: Path, lines: Iterable[tuple[int, str]]) -> list[tuple[str, str, str]]:
     records: list[tuple[str, str, str]] = []
     header: str | None = None
     chunks: list[str] = []
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith(">"):
-                if header is not None:
-                    records.append(_record(path, header, chunks))
-                header, chunks = line[1:].strip(), []
-                if not header:
-                    raise NeuroseedError(f"{path}:{lineno}: FASTA header without an id")
-            elif header is None:
-                raise NeuroseedError(f"{path}:{lineno}: not FASTA (sequence before the first '>')")
-            else:
-                chunks.append(line)
+    for lineno, line in lines:
+        if line.startswith(">"):
+            if header is not None:
+                records.append(_record(path, header, chunks))
+            header, chunks = line[1:].strip(), []
+            if not header:
+                raise NeuroseedError(f"{path}:{lineno}: FASTA header without an id")
+        elif header is None:
+            raise NeuroseedError(f"{path}:{lineno}: not FASTA (sequence before the first '>')")
+        else:
+            chunks.append(line)
     if header is not None:
         records.append(_record(path, header, chunks))
     return records
 
 
-def _first_char(path: Path) -> str:
-    with open_text(path) as fh:
-        for line in fh:
-            if line.strip():
-                return line.strip()[0]
-    return ""
-
-
-def _parse_fastq(path: Path) -> list[tuple[str, str, str]]:
+def _parse_fastq(path: Path, lines: Iterable[tuple[int, str]]) -> list[tuple[str, str, str]]:
     """Four-line FASTQ records (one sequence line each, as every sequencer writes them)."""
     records: list[tuple[str, str, str]] = []
-    with open_text(path) as fh:
-        lines = [(n, line.strip()) for n, line in enumerate(fh, 1) if line.strip()]
+    lines = list(lines)
     for k in range(0, len(lines), 4):
         block = lines[k : k + 4]
         lineno, header = block[0]

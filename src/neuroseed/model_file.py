@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from neuroseed import NeuroseedError
-from neuroseed.io import atomic_path
+from neuroseed.io import atomic_path, loads_json
 
 IDENTITY = "neuroseed.json"
 # The encoding's symbols (neuroseed.encoding), by the one-hot depth the model reads.
@@ -49,7 +49,7 @@ def read_identity(path: str | Path) -> Identity | None:
         with zipfile.ZipFile(path) as archive:
             if IDENTITY not in archive.namelist():
                 return None
-            fields = json.loads(archive.read(IDENTITY))
+            fields = loads_json(archive.read(IDENTITY))
         return Identity(**fields)
     except (zipfile.BadZipFile, ValueError, TypeError) as exc:
         raise NeuroseedError(
@@ -83,6 +83,22 @@ def check_place(path: str | Path) -> None:
         )
 
 
+def check_fits(path: str | Path, width: int, length: int, alphabet_size: int) -> None:
+    """Refuse a model trained on other data than the dataset it is evaluated on: another
+    input width or alphabet (a shape error deep in Keras, or, for a k-mer model, which reads any
+    width, estimates scaled by the wrong L)."""
+    found = identity(path)
+    held = (found.input_width, found.padded_length, found.alphabet)
+    wanted = (width, length, ALPHABETS[alphabet_size])
+    if held != wanted:
+        raise NeuroseedError(
+            f"{path}: trained on input of {held[0]} positions (L = {held[1]}, alphabet "
+            f"{held[2]}), but this dataset's is {wanted[0]} (L = {wanted[1]}, alphabet "
+            f"{wanted[2]}): a model of other data; delete it and run snakemake again (rule "
+            "train_model rebuilds it)"
+        )
+
+
 def identity(path: str | Path) -> Identity:
     """The identity of a model file: inside it, or, for a model written before identities, from
     the ``metrics.json`` its training wrote beside it."""
@@ -91,7 +107,7 @@ def identity(path: str | Path) -> Identity:
         return found
     metrics = Path(path).with_name("metrics.json")
     try:
-        m = json.loads(metrics.read_text())
+        m = loads_json(metrics.read_text())
         width = m.get("input", {}).get("width", m["padded_length"])
         return Identity(
             encoder=m["model"],

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neuroseed.artifacts import Dataset, load_dataset
-from neuroseed.model_file import check_place, load_siamese
+from neuroseed.model_file import check_fits, check_place, load_siamese
 
 log = logging.getLogger(__name__)
 
@@ -108,5 +108,7 @@ class Run:
 
 def load_run(model: str, encoded: str, distances_npy: str, split_json: str) -> Run:
     check_place(model)
+    data = load_dataset(encoded, distances_npy, split_json)
+    check_fits(model, int(data.codes.shape[1]), data.length, data.alphabet_size)
     encoder, head = load_siamese(model)
-    return Run(encoder, head, load_dataset(encoded, distances_npy, split_json))
+    return Run(encoder, head, data)

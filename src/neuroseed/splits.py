@@ -13,7 +13,7 @@ import numpy as np
 
 from neuroseed import NeuroseedError
 from neuroseed.artifacts import load_dataset, load_distances, split_indices, validate_split
-from neuroseed.io import atomic_path, read_fasta, read_json, write_json
+from neuroseed.io import atomic_path, loads_json, read_fasta, read_json, write_json
 from neuroseed.registry import PARTS
 from neuroseed.trees import check_leaves, read_tree
 from neuroseed.verify import Stop, verify
@@ -53,11 +53,22 @@ def read_split_file(
     if path.suffix.lower() == ".json":  # split.JSON from a desktop tool is JSON too
         try:
             text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not JSON
-            data = json.loads(text, object_pairs_hook=_unique_keys(path))
+            data = loads_json(text, object_pairs_hook=_unique_keys(path))
         except json.JSONDecodeError as exc:
             raise NeuroseedError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+        except ValueError as exc:  # nested too deeply, or not UTF-8
+            raise NeuroseedError(f"{path}: not valid JSON ({exc})") from None
         if not isinstance(data, dict) or not all(isinstance(data.get(p), list) for p in PARTS):
             raise NeuroseedError(f"{path}: expected an object with lists 'train', 'val' and 'test'")
+        for part in PARTS:
+            for k, x in enumerate(data[part]):
+                # numeric ids (Greengenes') may come as integers; ["s0"], null or 1.0 would
+                # become ids that name nothing ("['s0']", 'None', '1.0')
+                if not isinstance(x, str) and (isinstance(x, bool) or not isinstance(x, int)):
+                    raise NeuroseedError(
+                        f"{path}: item {k} of '{part}' is {json.dumps(x)[:40]}, not an id; "
+                        'give ids as strings, e.g. "s0"'
+                    )
         split = {p: [str(x) for x in data[p]] for p in PARTS}
     else:
         split = {p: [] for p in PARTS}

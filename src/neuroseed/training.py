@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from keras import ops
 
-from neuroseed import NeuroseedError, __version__, registry
+from neuroseed import NeuroseedError, __version__, kept, registry
 from neuroseed import index as ref_index
 from neuroseed.artifacts import load_dataset
 from neuroseed.io import atomic_path, read_fasta, write_json
@@ -703,12 +703,21 @@ def run_stage(
     threads: int,
     pool_npz: str | None = None,
     sequences_fasta: str | None = None,
+    keep_previous: bool = True,
 ) -> None:
     """The ``training`` stage: load artifacts, train, save model (with its identity), history
     and metrics atomically. ``split`` is the split's name (:func:`registry.split_name`).
     ``pool_npz`` (from rule prepare_pool) adds training sequences; the train part's own
-    sequences are then read from ``sequences_fasta`` for their edit distances."""
+    sequences are then read from ``sequences_fasta`` for their edit distances.
+    ``keep_previous``: keep the outputs, and restore kept ones of the same inputs and settings
+    instead of training again (:mod:`neuroseed.kept`)."""
 
+    outputs = [model_out, history_out, metrics_out]
+    key = kept.fingerprint(
+        [asdict(settings), split], [encoded, distances_npy, split_json, pool_npz, sequences_fasta]
+    )
+    if keep_previous and kept.restore(outputs, key):
+        return
     info = configure_backend(threads, settings.seed)
     data = load_dataset(encoded, distances_npy, split_json)
     pool = None
@@ -746,3 +755,5 @@ def run_stage(
     with atomic_path(history_out) as tmp:
         history.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
     write_json(metrics_out, metrics)
+    if keep_previous:
+        kept.keep(outputs, key)
