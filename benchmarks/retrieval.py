@@ -3,6 +3,7 @@ search`` against its fair anchors, and how many candidates each embedding needs.
 
     python benchmarks/retrieval.py --threads 2                  # gg2000, every protocol
     python benchmarks/retrieval.py --threads 2 --dataset ggv4   # V4 reads (presets/v4.yaml)
+    python benchmarks/retrieval.py --threads 2 --embedding-only --out /tmp/r  # rankings only
 
 Protocols (every method on the same queries and references; a query counts only if its true
 nearest reference by exact edit distance is unique; top-k = that reference is among the
@@ -116,7 +117,9 @@ def held_out(base: Path, region: str, exclude: set[str], width: int) -> list[str
     from neuroseed.sources import greengenes_paths
 
     taken = {seq.upper() for _, _, seq in read_fasta(base / "sequences/sequences.fasta")}
-    for pool in (base / "pool").glob("*.npz"):
+    # the pools of every run whose models are measured: the dataset's and its ablations'
+    family = [base, *base.parent.glob(f"{base.name}_*")]
+    for pool in sorted(p for run in family for p in (run / "pool").glob("*.npz")):
         with np.load(pool) as data:
             exclude |= {str(i) for i in data["ids"]}
             taken |= {s.decode() for s in data["sequences"]}
@@ -552,6 +555,11 @@ def main() -> None:
     ap.add_argument("--recall", type=float, default=0.995)
     ap.add_argument("--protocols", nargs="*", help="only these (name prefixes)")
     ap.add_argument("--out", default=None, help="directory of the TSVs (docs/results)")
+    ap.add_argument(
+        "--embedding-only",
+        action="store_true",
+        help="only the embeddings' rankings and recall@N (no exact search, no VSEARCH)",
+    )
     args = ap.parse_args()
 
     from neuroseed.model_file import resolve
@@ -615,7 +623,7 @@ def main() -> None:
             rows.append(row)
             recall += rec
             say(f"  {proto.name} {row['method']}: top1 {row['top1']} top10 {row['top10']}")
-        if proto.choose:  # it chooses the profile; searches are measured on the others
+        if proto.choose or args.embedding_only:  # searches: measured on the other protocols
             continue
         for gen in gens:
             if gen.exact:

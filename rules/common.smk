@@ -2,7 +2,7 @@ import re
 
 from neuroseed import capacity, registry, sources
 from neuroseed.config import canonical
-from neuroseed.settings import search_settings, search_space, settings_from_config
+from neuroseed.settings import search_settings, search_space, seeds, settings_from_config
 from neuroseed.workflow import gpu_limit, prefer_checkout, tile_jobs, training_threads
 
 # Job scripts import this checkout's library, as the Snakefile does.
@@ -156,16 +156,22 @@ def split_depth_leakage():
 
 
 def training_grid(pattern, **fields):
-    """``pattern`` expanded over every configured encoder x distance x seed."""
-    return expand(
-        pattern,
-        dataset=DATASET,
-        split=split_name(),
-        encoder=config["training"]["encoders"],
-        distance=config["training"]["distances"],
-        seed=config["training"]["seeds"],
-        **fields,
-    )
+    """``pattern`` expanded over every configured encoder x distance x seed (of that distance)."""
+    t = config["training"]
+    return [
+        path
+        for encoder in t["encoders"]
+        for distance in t["distances"]
+        for path in expand(
+            pattern,
+            dataset=DATASET,
+            split=split_name(),
+            encoder=encoder,
+            distance=distance,
+            seed=seeds(config, distance),
+            **fields,
+        )
+    ]
 
 
 def training_runs(suffix, stage="training"):

@@ -48,6 +48,31 @@ def test_default_dry_run_lists_every_stage(tmp_path):
     assert "results/gg2000/training/random-s1/cnn-hyperbolic/seed0/model.keras" in out
 
 
+def test_seeds_per_distance_train_more_seeds_where_asked(tmp_path):
+    work = copy_workflow(tmp_path)
+    (work / "seeds.yaml").write_text(
+        json.dumps(
+            {
+                "training": {
+                    "encoders": ["linear", "cnn"],
+                    "distances": ["euclidean", "hyperbolic"],
+                    "seeds": {"default": [0], "hyperbolic": [0, 1, 2]},
+                }
+            }
+        )
+    )
+    out = smk(work, "-n", "--configfile", "config/config.yaml", "seeds.yaml").stdout
+    runs = sorted(
+        set(re.findall(r"training/random-s1/([a-z]+-[a-z]+/seed\d)/model.keras", out))
+    )
+    assert runs == [
+        "cnn-euclidean/seed0",
+        *(f"cnn-hyperbolic/seed{s}" for s in range(3)),
+        "linear-euclidean/seed0",
+        *(f"linear-hyperbolic/seed{s}" for s in range(3)),
+    ]
+
+
 def test_named_figure_target_dry_run(tmp_path):
     out = smk(copy_workflow(tmp_path), "-n", "fig_rmse").stdout
     assert "plot_rmse" in out and "plot_training_curves" not in out

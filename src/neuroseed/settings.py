@@ -42,6 +42,11 @@ def for_distance(value, distance: str):
     return value.get(distance, value["default"]) if isinstance(value, dict) else value
 
 
+def seeds(config: dict, distance: str) -> list[int]:
+    """The seeds of ``distance``'s runs (``training.seeds``: one list, or one per distance)."""
+    return for_distance(config["training"]["seeds"], distance)
+
+
 def settings_from_config(config: dict, encoder: str, distance: str, seed: int) -> dict[str, Any]:
     """The fields of one run's :class:`TrainSettings`, from the validated workflow config."""
     hparams = {k: for_distance(v, distance) for k, v in config["encoders"][encoder].items()}
@@ -76,7 +81,7 @@ def defaults(model: str, distance: str, **changes) -> TrainSettings:
     """The default settings of a run (the schema's, as in the workflow; the seed is the first
     of ``training.seeds``), with ``changes``; ``hparams`` given are merged into the encoder's."""
     config = with_defaults({})
-    seed = changes.pop("seed", config["training"]["seeds"][0])
+    seed = changes.pop("seed", seeds(config, distance)[0])
     fields = settings_from_config(config, model, distance, seed)
     fields["hparams"].update(changes.pop("hparams", {}))
     return TrainSettings(**{**fields, **changes})
