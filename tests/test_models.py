@@ -126,6 +126,27 @@ def test_hyperbolic_embeddings_lie_on_a_sphere_inside_the_ball():
     assert np.linalg.norm(enc.predict(codes, verbose=0), axis=1).max() <= 1 - 1e-3 + 1e-6
 
 
+def test_hyperbolic_without_scaling_is_the_raw_embedding_in_the_ball(tmp_path):
+    """NeuroSEED's Qiita linear, CNN and GRU hyperbolic runs used ``--scaling=False``: no sphere,
+    no learnable distance scale; small initial weights keep the points near the origin."""
+    from neuroseed.settings import defaults
+    from neuroseed.training import train
+
+    codes, d, parts, length = toy_data()
+    settings = defaults(
+        model="linear", distance="hyperbolic", embedding_dim=8, epochs=2, hparams={"scaling": False}
+    )
+    model, history, _ = train(settings, codes, d, parts, length, verbose=0)
+    encoder, head = split_siamese(model)
+    assert "sphere" not in [layer.name for layer in encoder.layers] and not head.learn_scale
+    norms = np.linalg.norm(encoder.predict(codes, verbose=0), axis=1)
+    assert norms.std() > 1e-4 and norms.max() < 1  # not on one sphere, inside the ball
+    assert np.isfinite(history["loss"]).all()
+    model.save(tmp_path / "m.keras")
+    _, loaded = split_siamese(keras.models.load_model(tmp_path / "m.keras"))
+    assert not loaded.learn_scale
+
+
 def test_siamese_save_and_load_roundtrip(tmp_path):
     model = build_siamese(build_encoder("cnn", 16, 4, "hyperbolic", SMALL["cnn"]), "hyperbolic")
     codes, _ = encode(["ACGTACGTAC", "ACGGG"], length=16)

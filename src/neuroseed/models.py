@@ -720,9 +720,15 @@ def build_encoder(
             length = ResidueCount(name="length")(codes)
             weighted = layers.Rescaling(float(hp["length_weight"]), name="length_weight")(length)
             emb = layers.Concatenate(name="channels")([emb, weighted])
-    if distance == "hyperbolic":
+    if distance == "hyperbolic" and scaling(hp):
         emb = SphereProjection(name="sphere")(emb)
     return keras.Model(codes, emb, name=f"{name}_encoder")
+
+
+def scaling(hp: dict[str, Any]) -> bool:
+    """NeuroSEED's ``--scaling`` for the hyperbolic distance: the sphere of learnable radius
+    and the learnable distance scale (the k-mer encoders, without the setting, always)."""
+    return "scaling" not in hp or bool(hp["scaling"])
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -20,7 +20,7 @@ from neuroseed.artifacts import load_dataset
 from neuroseed.io import atomic_path, read_fasta, write_json
 from neuroseed.metrics import rmse_percent, upper_triangle
 from neuroseed.model_file import ALPHABETS, Identity, save_model
-from neuroseed.models import PositiveScale, build_encoder, build_siamese, split_siamese
+from neuroseed.models import PositiveScale, build_encoder, build_siamese, scaling, split_siamese
 from neuroseed.pool import load as load_pool
 from neuroseed.retrieval import ranks_of_truth
 from neuroseed.runtime import configure_backend, embed, pairwise_predictions
@@ -371,7 +371,8 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         settings.hparams,
         alphabet_size,
     )
-    model = build_siamese(encoder, settings.distance)
+    scaled = settings.distance == "hyperbolic" and scaling(settings.hparams)
+    model = build_siamese(encoder, settings.distance, scaled=scaled)
     data = training_data(settings, codes, distances, parts["train"], length, pool)
     if data.pair_count == 0:
         raise nothing_to_learn(label, len(parts["train"]))
