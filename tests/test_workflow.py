@@ -62,9 +62,7 @@ def test_seeds_per_distance_train_more_seeds_where_asked(tmp_path):
         )
     )
     out = smk(work, "-n", "--configfile", "config/config.yaml", "seeds.yaml").stdout
-    runs = sorted(
-        set(re.findall(r"training/random-s1/([a-z]+-[a-z]+/seed\d)/model.keras", out))
-    )
+    runs = sorted(set(re.findall(r"training/random-s1/([a-z]+-[a-z]+/seed\d)/model.keras", out)))
     assert runs == [
         "cnn-euclidean/seed0",
         *(f"cnn-hyperbolic/seed{s}" for s in range(3)),
