@@ -2,7 +2,12 @@ import re
 
 from neuroseed import capacity, registry, sources
 from neuroseed.config import canonical
-from neuroseed.settings import search_settings, search_space, seeds, settings_from_config
+from neuroseed.settings import (
+    search_settings,
+    search_space,
+    seeds,
+    settings_from_config,
+)
 from neuroseed.workflow import gpu_limit, prefer_checkout, tile_jobs, training_threads
 
 # Job scripts import this checkout's library, as the Snakefile does.
