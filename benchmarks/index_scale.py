@@ -63,7 +63,7 @@ sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from neuroseed import index as ref_index  # noqa: E402
-from neuroseed.io import read_fasta  # noqa: E402
+from neuroseed.io import file_sha256, read_fasta  # noqa: E402
 from neuroseed.model_file import read_identity  # noqa: E402
 from neuroseed.sources import greengenes_paths  # noqa: E402
 
@@ -286,7 +286,7 @@ def main() -> None:
 
     from neuroseed.model_file import resolve
 
-    model_sha = ref_index.file_sha256(resolve("greengenes16s"))
+    model_sha = file_sha256(resolve("greengenes16s"))
     settings = f"{model_sha} {args.queries} {args.seed} {args.mutation}"
     key = hashlib.sha256(settings.encode()).hexdigest()[:12]
     cache = Path(args.cache)

@@ -96,19 +96,25 @@ def load_distances(path: str | os.PathLike, n: int | None = None):
     return matrix
 
 
-def load_encoded(path: str | os.PathLike) -> dict:
-    """``encoded.npz`` as a dict of arrays, checked for its keys and consistent shapes."""
+def load_npz(path: str | os.PathLike, keys=ENCODED_KEYS) -> dict:
+    """An ``.npz`` artifact as a dict of arrays; a damaged one, or one without ``keys``, is
+    refused by name (with the rule that rebuilds it)."""
     import zlib
 
     import numpy as np
 
-    if what := npz_problem(path):
+    if what := npz_problem(path, keys):
         raise damaged(path, what)
     try:
         with np.load(path) as data:
-            arrays = {k: data[k] for k in data.files}
+            return {k: data[k] for k in data.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise damaged(path, f"{type(exc).__name__}: {exc}") from None
+
+
+def load_encoded(path: str | os.PathLike) -> dict:
+    """``encoded.npz`` as a dict of arrays, checked for its keys and consistent shapes."""
+    arrays = load_npz(path)
     codes, ids = arrays["codes"], arrays["ids"]
     if codes.ndim != 2 or len(ids) != len(codes) or len(arrays["lengths"]) != len(codes):
         raise damaged(

@@ -307,7 +307,7 @@ def _search(args, trained) -> None:
     index = None
     if args.index is not None:
         index = ref_index.load(args.index)
-        if index.model_sha256 != ref_index.file_sha256(args.model_path):
+        if index.model_sha256 != io.file_sha256(args.model_path):
             raise NeuroseedError(
                 f"{args.index}: built with another model than {args.model_path}; search with "
                 "that model, or rebuild the index with neuroseed index"
@@ -441,7 +441,7 @@ def _index(args, trained) -> None:
         trained.distance,
         trained.scale,
         trained.length,
-        ref_index.file_sha256(args.model_path),
+        io.file_sha256(args.model_path),
         args.sketch_dims,
     )
     built = time.perf_counter() - start

@@ -23,7 +23,6 @@ unary code), so queries never build codes.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -148,14 +147,6 @@ def _squared_norms(x: np.ndarray) -> np.ndarray:
     for i in range(0, len(x), SKETCH_BLOCK):
         out[i : i + SKETCH_BLOCK] = (x[i : i + SKETCH_BLOCK].astype(np.float64) ** 2).sum(1)
     return out
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def count_columns(emb, distance: str) -> tuple[np.ndarray, float]:

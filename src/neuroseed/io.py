@@ -116,6 +116,17 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's content (read in blocks)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def loads_json(text: str | bytes, **options: Any) -> Any:
     """``json.loads``, with a value nested too deeply for Python's parser a ``ValueError`` (as
     for any other malformed JSON) instead of a ``RecursionError``."""

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from neuroseed.io import atomic_path
+from neuroseed.io import atomic_path, file_sha256
 
 KEPT = ".kept"
 DONE = "complete"  # written last: a generation without it was cut short and is never restored
@@ -36,8 +36,8 @@ def fingerprint(settings: Any, inputs: Iterable[str | os.PathLike | None]) -> st
     code = Path(__file__).parent
     parts = {
         "settings": settings,
-        "inputs": [None if p is None else _file_sha256(p) for p in inputs],
-        "code": [_file_sha256(p) for p in sorted(code.glob("*.py"))],
+        "inputs": [None if p is None else file_sha256(p) for p in inputs],
+        "code": [file_sha256(p) for p in sorted(code.glob("*.py"))],
         "keras": [keras.__version__, keras.backend.backend()],
     }
     digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
@@ -81,11 +81,3 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         os.link(src, dst)
     except OSError:  # a file system without hard links
         shutil.copyfile(src, dst)
-
-
-def _file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

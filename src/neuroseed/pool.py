@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from neuroseed import NeuroseedError
-from neuroseed.artifacts import load_encoded, npz_problem
+from neuroseed.artifacts import load_encoded, load_npz
 from neuroseed.encoding import encode
 from neuroseed.io import atomic_path, damaged, read_fasta, write_json
 from neuroseed.regions import cut
@@ -104,16 +104,8 @@ def build(
 
 def load(path: str | Path) -> tuple[np.ndarray, list[str]]:
     """A pool's codes and sequences (as ``str``, for the edit distances)."""
-    import zipfile
-    import zlib
-
-    if what := npz_problem(path, ("codes", "sequences")):
-        raise damaged(path, what)
-    try:
-        with np.load(path) as data:
-            codes, sequences = data["codes"], [s.decode() for s in data["sequences"]]
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise damaged(path, f"{type(exc).__name__}: {exc}") from None
+    arrays = load_npz(path, ("codes", "sequences"))
+    codes, sequences = arrays["codes"], [s.decode() for s in arrays["sequences"]]
     if codes.ndim != 2 or len(codes) != len(sequences):
         raise damaged(path, f"codes {codes.shape} for {len(sequences)} sequences")
     return codes, sequences
