@@ -15,8 +15,9 @@ One module per concern, in the order the workflow uses them:
   (training sequences beyond the matrix)
 - models: ``geometry`` (embedding distances), ``models`` (Keras encoders), ``kernels``
   (compiled CPU kernels of the CNN's first block), ``training``
-  (pair sampling, fitting, evaluation), ``kept`` (finished runs kept, so an interrupted
-  retrain loses nothing), ``hparam_search`` (random search), ``model_file`` (the
+  (pair sampling, fitting, evaluation), ``checkpoint`` (a killed run resumes after its last
+  saved epoch), ``kept`` (finished runs kept, so an interrupted retrain loses nothing),
+  ``hparam_search`` (random search), ``model_file`` (the
   trained-model file and its identity), ``runtime`` (backend set-up, embedding)
 - use and figures: ``embedding_search`` (embed and search new sequences), ``index`` (references
   embedded once, searched fast), ``verify`` (exact nearest neighbours among candidates: banded

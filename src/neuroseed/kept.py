@@ -28,20 +28,29 @@ DONE = "complete"  # written last: a generation without it was cut short and is 
 log = logging.getLogger(__name__)
 
 
-def fingerprint(settings: Any, inputs: Iterable[str | os.PathLike | None]) -> str:
-    """What a training run's outputs depend on: settings, input contents, code, backend."""
+def fingerprint(
+    settings: Any, inputs: Iterable[str | os.PathLike | None], code: bool = True
+) -> str:
+    """What a training run's outputs depend on: settings, input contents, backend and (with
+    ``code``) the library's code."""
     import keras
 
-    digest = hashlib.sha256()
-    code = Path(__file__).parent
     parts = {
         "settings": settings,
         "inputs": [None if p is None else file_sha256(p) for p in inputs],
-        "code": [file_sha256(p) for p in sorted(code.glob("*.py"))],
+        "code": code_digest() if code else None,
         "keras": [keras.__version__, keras.backend.backend()],
     }
-    digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
-    return digest.hexdigest()[:32]
+    return _digest(parts)
+
+
+def code_digest() -> str:
+    """A digest of the library's code (every module of the package)."""
+    return _digest([file_sha256(p) for p in sorted(Path(__file__).parent.glob("*.py"))])
+
+
+def _digest(parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def restore(outputs: Sequence[str | os.PathLike], key: str) -> bool:

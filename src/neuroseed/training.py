@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from keras import ops
 
-from neuroseed import NeuroseedError, __version__, kept, registry
+from neuroseed import NeuroseedError, __version__, checkpoint, kept, registry
 from neuroseed import index as ref_index
 from neuroseed.artifacts import load_dataset
 from neuroseed.io import atomic_path, read_fasta, write_json
@@ -65,7 +65,7 @@ class EpochPairs(keras.utils.PyDataset):
         super().__init__()
         self.codes, self.length, self.partners = codes, length, partners
         self.batch_size, self.seed, self.epoch = batch_size, seed, 0
-        self._resample()
+        self.resample()
 
     def draw(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """``(pairs (n, 2) of rows of codes, targets (n,) float32)`` in training order."""
@@ -75,7 +75,7 @@ class EpochPairs(keras.utils.PyDataset):
     def pair_count(self) -> int:
         return len(self.pairs)
 
-    def _resample(self):
+    def resample(self):
         self.pairs, self.targets = self.draw(np.random.default_rng([self.seed, self.epoch]))
 
     def __len__(self):
@@ -88,7 +88,7 @@ class EpochPairs(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         self.epoch += 1
-        self._resample()
+        self.resample()
 
 
 class PairBatches(EpochPairs):
@@ -209,13 +209,13 @@ class GroupBatches(keras.utils.PyDataset):
         self.distance_of, self.neighbours, self.seed, self.epoch = distance_of, neighbours, seed, 0
         extra = int(round(near * size)) if neighbours is not None else 0
         self.size, self.extra = size, min(extra, size - 1)
-        self._resample()
+        self.resample()
 
     @property
     def pair_count(self) -> int:
         return sum(int((t >= 0).sum()) // 2 for t in self.targets)
 
-    def _resample(self):
+    def resample(self):
         rng = np.random.default_rng([self.seed, self.epoch])
         order = self.members[rng.permutation(len(self.members))]
         first = self.size - self.extra  # the group's drawn members; the rest: their relatives
@@ -251,7 +251,7 @@ class GroupBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         self.epoch += 1
-        self._resample()
+        self.resample()
 
 
 class GroupModel(keras.Model):
@@ -358,7 +358,9 @@ def batch_stream(data: EpochPairs | GroupBatches) -> tuple[Any, list]:
     return stream.with_options(options), [Resample(data)]
 
 
-def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verbose=2, pool=None):
+def fit_siamese(
+    settings, codes, distances, parts, length, alphabet_size=4, verbose=2, pool=None, store=None
+):
     """Gradient training of a Siamese encoder; returns the model, its history and the number
     of training pairs per epoch. With ``pool`` (:class:`TrainingPool`), training pairs are
     drawn from the train part plus the pool, their distances computed on the fly."""
@@ -394,11 +396,21 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         fitted.compile(
             optimizer=optimizer, loss=pair_loss(settings.loss), metrics=[pair_loss("mse")]
         )
+    state = None if store is None else store.load()
+    if state is not None:
+        optimizer.build(fitted.trainable_variables)
+        if not checkpoint.restore(state, fitted, optimizer):
+            state = None
+    early = checkpoint.EarlyStopping(
+        state,
+        monitor="val_loss",
+        patience=settings.patience,
+        restore_best_weights=True,
+        mode="min",
+    )
     callbacks = [
         AllPairsValidation(encoder, head, codes, distances, parts["val"], length, label),
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=settings.patience, restore_best_weights=True, mode="min"
-        ),
+        early,
     ]
     log.info(
         "training %s: %d parameters, %d train (+%d pool) / %d val / %d test sequences, "
@@ -412,8 +424,16 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         data.pair_count,
         settings.loss,
     )
-    start = model.get_weights()
-    start_ranking = ranking(encoder, head, codes, distances, parts)
+    if state is None:
+        start = model.get_weights()
+        start_ranking = ranking(encoder, head, codes, distances, parts)
+        base = checkpoint.State(0, [], [], [], None, 0, 0, None, start, start_ranking, 0.0)
+    else:
+        base, start, start_ranking = state, state.start_weights, state.start_ranking
+        data.epoch = state.epoch  # the pairs of the epoch it continues with
+        data.resample()
+        log.info("training %s: resumed after epoch %d (checkpoint)", label, state.epoch)
+    saver = [] if store is None else [checkpoint.Saver(store, early, base)]
     stream, resample = batch_stream(data)
     with warnings.catch_warnings():
         # a stream of unknown length: Keras counts the first epoch's batches and says so
@@ -421,11 +441,14 @@ def fit_siamese(settings, codes, distances, parts, length, alphabet_size=4, verb
         hist = fitted.fit(
             stream,
             epochs=settings.epochs,
-            callbacks=callbacks + resample,
+            initial_epoch=base.epoch,
+            callbacks=callbacks + resample + saver,
             verbose=verbose,
             shuffle=not resample,  # a tf.data stream is not shuffled by Keras (it warns)
         )
-    history = pd.DataFrame(hist.history)
+    history = pd.DataFrame(base.rows if saver else hist.history)
+    history.attrs["seconds_before"] = base.seconds
+    history.attrs["resumed"] = base.resumed
     trained_ranking = ranking(encoder, head, codes, distances, parts)
     history.attrs["val_ranking"] = {"start": start_ranking, "trained": trained_ranking}
     if (
@@ -625,25 +648,28 @@ def train(
     verbose: int = 2,
     alphabet_size: int = 4,
     pool: TrainingPool | None = None,
+    store: checkpoint.Store | None = None,
 ):
     """Fit one encoder/distance pair; returns the Siamese model, the history table and metrics.
 
     ``length`` is the normaliser L of the targets ED/L; the model's input width is that of
     ``codes`` (wider than L for aligned input). ``pool`` adds training sequences beyond the
-    matrix; validation and test stay on the matrix.
+    matrix; validation and test stay on the matrix. ``store``: where the run's checkpoint is
+    saved and resumed from (:mod:`neuroseed.checkpoint`).
     """
     keras.utils.set_random_seed(settings.seed)  # each run from its own seed, also in one process
     label = f"{settings.model}+{settings.distance}"
     start = time.perf_counter()
     if settings.model in registry.TRAINED:
         model, history, pairs_per_epoch = fit_siamese(
-            settings, codes, distances, parts, length, alphabet_size, verbose, pool
+            settings, codes, distances, parts, length, alphabet_size, verbose, pool, store
         )
     else:
         model, history, pairs_per_epoch = fit_kmer(
             settings, codes, distances, parts, length, alphabet_size, verbose
         )
-    seconds = time.perf_counter() - start
+    # with the epochs of the jobs it resumed from
+    seconds = time.perf_counter() - start + history.attrs.get("seconds_before", 0.0)
     val_ranking = history.attrs.get("val_ranking", {})
     start_kept = history.attrs.get("start_kept", False)
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
@@ -678,6 +704,8 @@ def train(
         "train_seconds": round(seconds, 2),
         "train_pairs_per_second": round(len(history) * pairs_per_epoch / seconds, 1),
         "pool_sequences": 0 if pool is None else len(pool.sequences),
+        # where a checkpoint was resumed: after which epoch, by which library code
+        "resumed": history.attrs.get("resumed", []),
     }
     if not math.isfinite(test_rmse):
         raise NeuroseedError(f"training {label}: test %RMSE is not finite")
@@ -714,11 +742,15 @@ def run_stage(
     instead of training again (:mod:`neuroseed.kept`)."""
 
     outputs = [model_out, history_out, metrics_out]
-    key = kept.fingerprint(
-        [asdict(settings), split], [encoded, distances_npy, split_json, pool_npz, sequences_fasta]
-    )
+    inputs = [encoded, distances_npy, split_json, pool_npz, sequences_fasta]
+    key = kept.fingerprint([asdict(settings), split], inputs)
     if keep_previous and kept.restore(outputs, key):
         return
+    store = checkpoint.Store.beside(
+        model_out,
+        kept.fingerprint([asdict(settings), split], inputs, code=False),
+        kept.code_digest(),
+    )
     info = configure_backend(threads, settings.seed)
     data = load_dataset(encoded, distances_npy, split_json)
     pool = None
@@ -735,6 +767,7 @@ def run_stage(
         data.length,
         alphabet_size=data.alphabet_size,
         pool=pool,
+        store=store,
     )
     width = int(data.codes.shape[1])
     identity = Identity(
@@ -756,5 +789,6 @@ def run_stage(
     with atomic_path(history_out) as tmp:
         history.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
     write_json(metrics_out, metrics)
+    store.remove()
     if keep_previous:
         kept.keep(outputs, key)
