@@ -87,19 +87,21 @@ def main() -> None:
         "OMP_NUM_THREADS": str(args.threads),
         "MKL_NUM_THREADS": str(args.threads),
     }
+    lines = []
     with tempfile.TemporaryDirectory() as scratch:
-        proc = subprocess.run(
-            [sys.executable, "-m", *command, f"--data={data}", "--no-cuda"],
+        with subprocess.Popen(
+            [sys.executable, "-u", "-m", *command, f"--data={data}", "--no-cuda"],
             cwd=scratch,
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
-        )
-    print(proc.stdout[-20000:], end="")
+        ) as proc:
+            for line in proc.stdout:  # its progress as it comes (a run takes hours)
+                print(line, end="", flush=True)
+                lines.append(line)
     if proc.returncode:
-        print(proc.stderr[-5000:], file=sys.stderr, end="")
         sys.exit(proc.returncode)
-    for line in proc.stdout.splitlines():
+    for line in lines:
         if line.startswith("Final results test"):
             mse = float(line.split("loss = ")[1].split()[0])
             print(json.dumps({"test_rmse_pct": 100 * mse**0.5, "command": command}))

@@ -160,6 +160,7 @@ rule plot_clustering:
 rule plot_rmse_table:
     input:
         metrics=training_runs("metrics.json"),
+        split=f"results/{{dataset}}/splits/{split_name()}.json",
     output:
         pdf="results/{dataset}/figures/rmse_table.pdf",
         png=report(

@@ -1,10 +1,11 @@
 """Test %RMSE mean ± sd per encoder x distance beside the published table (rule plot_rmse_table)."""
 
-from neuroseed import plots, workflow
+from neuroseed import io, plots, workflow
 
 
 def main(smk):
-    summary = plots.summarize_rmse(plots.collect_metrics(smk.input.metrics))
+    train_reads = len(io.read_json(smk.input.split)["train"])
+    summary = plots.summarize_rmse(plots.collect_metrics(smk.input.metrics), train_reads)
     summary.to_csv(smk.output.table, sep="\t", index=False, float_format="%.4f")
     plots.plot_rmse_table(summary, smk.output.pdf, smk.output.png, title=smk.params.title)
 

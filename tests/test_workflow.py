@@ -412,6 +412,12 @@ def test_paper_target_builds_every_figure(paper_run):
     cnn_hyp = table.set_index(["model", "distance"]).loc[("cnn", "hyperbolic")]
     assert cnn_hyp["published_qiita_rmse_pct"] == 1.56
     assert table["mean_rmse_pct"].notna().all()
+    split = json.loads((res / "splits" / "random-s1.json").read_text())
+    assert (table["train_reads"] == len(split["train"])).all()
+    trained = table[table["model"] != "kmer"]  # kmer: no epochs
+    assert (trained["epochs_run"] <= trained["max_epochs"]).all()
+    assert (trained["best_epoch"] <= trained["epochs_run"]).all()
+    assert (table["train_minutes"] >= 0).all()
     dims = pd.read_csv(res / "tables" / "embedding_dim.tsv", sep="\t")
     assert sorted(dims["embedding_dim"].unique()) == [2, 16] and len(dims) == 4
     times = pd.read_csv(res / "tables" / "training_time.tsv", sep="\t")
