@@ -101,6 +101,7 @@ rule fig_distance_functions:
 rule fig_rmse_table:
     input:
         figure_paths("rmse_table"),
+        f"results/{DATASET}/tables/rmse_table_claims.tsv",
 
 
 rule fig_embedding_dim:

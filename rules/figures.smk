@@ -174,6 +174,11 @@ rule plot_rmse_table:
             category="Accuracy",
             labels={"result": "rmse_table", "type": "table"},
         ),
+        claims=report(
+            "results/{dataset}/tables/rmse_table_claims.tsv",
+            category="Accuracy",
+            labels={"result": "rmse_table", "type": "the paper's claims"},
+        ),
     log:
         "results/{dataset}/logs/plot_rmse_table.log",
     benchmark:

@@ -418,6 +418,8 @@ def test_paper_target_builds_every_figure(paper_run):
     assert (trained["epochs_run"] <= trained["max_epochs"]).all()
     assert (trained["best_epoch"] <= trained["epochs_run"]).all()
     assert (table["train_minutes"] >= 0).all()
+    claims = pd.read_csv(res / "tables" / "rmse_table_claims.tsv", sep="\t")
+    assert list(claims["table"]) == ["ours", "paper"] and (claims["encoders"] == 2).all()
     dims = pd.read_csv(res / "tables" / "embedding_dim.tsv", sep="\t")
     assert sorted(dims["embedding_dim"].unique()) == [2, 16] and len(dims) == 4
     times = pd.read_csv(res / "tables" / "training_time.tsv", sep="\t")
