@@ -7,8 +7,9 @@ Trains, through the workflow (so every run is a cached artifact under results/gg
 linear, MLP and CNN encoders with the euclidean and hyperbolic distances on the gg2000 benchmark
 split with the default config (the peer's settings and epoch budget), hyperbolic over several
 seeds, plus the k-mer baseline; then prints our seed-0 result, the mean ± sd over seeds and the
-number of runs that failed on a NaN, next to the peer's figures (../shared benchmarks, measured
-2026-11-25 on 2 CPU cores with the original PyTorch code on exactly this data and split).
+number of runs that failed on a NaN, next to the peer's figures (measured 2026-11-25 on 2 CPU
+cores with the original PyTorch code on exactly this data and split; docs/reference.md, "The
+peer run").
 """
 
 from __future__ import annotations

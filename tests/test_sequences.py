@@ -50,7 +50,7 @@ def test_unknown_policy():
 
 
 def test_gg2000_is_the_benchmark_dataset():
-    """The default draw reproduces the published gg2000 checksum (shared reference)."""
+    """The default draw reproduces the published gg2000 checksum (docs/reference.md)."""
     fasta, _ = greengenes_paths()
     records = load_records(fasta, 2000, 0)
     out, rep = clean_records(records, "keep", 100)

@@ -32,7 +32,7 @@ def test_random_split_is_deterministic_per_seed():
 
 
 def test_gg2000_split_checksum():
-    """With the gg2000 ids this reproduces the shared benchmark split byte for byte."""
+    """With the gg2000 ids this reproduces the benchmark split byte for byte (docs/reference.md)."""
     from neuroseed.sequences import load_records
     from neuroseed.sources import greengenes_paths
 

@@ -1,7 +1,7 @@
 """Published and peer-measured reference numbers that figures print beside ours.
 
 Sources: the NeuroSEED paper's Qiita table (test %RMSE, embedding 128) and the original code
-run by a peer on gg2000 with 2 CPU cores (``shared/reference``). They label reference columns
+run by a peer on gg2000 with 2 CPU cores (``docs/reference.md``). They label reference columns
 only; nothing is computed from them.
 """
 
