@@ -25,19 +25,6 @@ sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def per_read_squared_error(target: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
-    """Sum of squared errors of every pair each read is in (upper-triangle vectors, row-major)."""
-    sq = (target - pred) ** 2
-    per = np.zeros(n)
-    start = 0
-    for r in range(n - 1):
-        seg = sq[start : start + n - 1 - r]
-        per[r] += seg.sum()
-        per[r + 1 :] += seg
-        start += len(seg)
-    return per
-
-
 def dead_channels(encoder, train_codes: np.ndarray, read: np.ndarray) -> list[str]:
     """Batch-norm inputs that are zero on every training read but not on ``read``."""
     import keras
@@ -73,7 +60,8 @@ def main() -> None:
     from neuroseed.runtime import configure_backend
 
     configure_backend(2, 0)
-    from neuroseed.runtime import embed, load_run, pairwise_predictions
+    from neuroseed.metrics import worst_sequence
+    from neuroseed.runtime import embed, load_run
     from neuroseed.training import evaluate
 
     base = ROOT / "results" / args.dataset
@@ -85,15 +73,11 @@ def main() -> None:
             str(base / f"splits/{args.split}.json"),
         )
         data, test = run.data, run.data.parts["test"]
-        rmse, target, _ = evaluate(
+        rmse, target, pred = evaluate(
             run.encoder, run.head, data.codes, data.distances, test, data.length
         )
+        worst, share, without = worst_sequence(target, pred, len(test))
         emb = embed(run.encoder, data.codes[test])
-        per = per_read_squared_error(target, pairwise_predictions(run.head, emb), len(test))
-        worst = int(np.argmax(per))
-        without = evaluate(
-            run.encoder, run.head, data.codes, data.distances, np.delete(test, worst), data.length
-        )[0]
         train_emb = embed(run.encoder, data.codes[data.parts["train"]])
         centre = train_emb.mean(0)
         q99 = np.percentile(np.linalg.norm(train_emb - centre, axis=1), 99)
@@ -102,7 +86,7 @@ def main() -> None:
         dead = dead_channels(run.encoder, data.codes[data.parts["train"]], read)
         print(
             f"{name}: test %RMSE {rmse:.3f}; worst read {data.ids[test[worst]]} carries "
-            f"{100 * per[worst] / per.sum() * 2:.1f} % of the squared error; without it "
+            f"{100 * share:.1f} % of the squared error; without it "
             f"{without:.3f}; its embedding {far:.3f} from the training mean (training reads' "
             f"99th percentile {q99:.3f}); {'; '.join(dead) or 'no dead batch-norm channel'}"
         )

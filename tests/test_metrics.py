@@ -18,3 +18,26 @@ def test_rmse_percent_rejects_mismatch():
 def test_upper_triangle_order():
     m = np.arange(9).reshape(3, 3)
     assert upper_triangle(m).tolist() == [1, 2, 5]
+
+
+def test_worst_sequence_is_the_read_whose_pairs_err_most():
+    from neuroseed.metrics import worst_sequence
+
+    rng = np.random.default_rng(0)
+    n = 30
+    truth = rng.random((n, n))
+    truth = truth + truth.T
+    pred = truth + rng.normal(0, 0.01, (n, n))
+    pred = (pred + pred.T) / 2
+    pred[7, :] += 3.0  # one read far off, as a read through a dead batch-norm channel
+    pred[:, 7] += 3.0
+    t, p = upper_triangle(truth), upper_triangle(pred)
+    row, share, without = worst_sequence(t, p, n)
+    assert row == 7 and share > 0.99
+    keep = np.delete(np.arange(n), 7)
+    expected = rmse_percent(
+        upper_triangle(truth[np.ix_(keep, keep)]), upper_triangle(pred[np.ix_(keep, keep)])
+    )
+    assert without == pytest.approx(expected)
+    with pytest.raises(ValueError, match="not all pairs"):
+        worst_sequence(t[:-1], p[:-1], n)

@@ -188,6 +188,8 @@ def test_every_encoder_and_distance_trains_without_nan(encoder, distance):
     assert len(history) == (1 if encoder == "kmer" else 2)  # k-mer: closed-form fit
     assert np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
     assert math.isfinite(metrics["test_rmse_pct"]) and metrics["test_pairs"] == 10
+    worst = metrics["test_worst_read"]
+    assert worst["row"] in parts["test"] and 0 <= worst["share_of_squared_error"] <= 1
 
 
 def test_training_is_deterministic_given_a_seed():

@@ -18,7 +18,7 @@ from neuroseed import NeuroseedError, __version__, checkpoint, kept, registry
 from neuroseed import index as ref_index
 from neuroseed.artifacts import load_dataset
 from neuroseed.io import atomic_path, read_fasta, write_json
-from neuroseed.metrics import rmse_percent, upper_triangle
+from neuroseed.metrics import rmse_percent, upper_triangle, worst_sequence
 from neuroseed.model_file import ALPHABETS, Identity, save_model
 from neuroseed.models import PositiveScale, build_encoder, build_siamese, scaling, split_siamese
 from neuroseed.pool import load as load_pool
@@ -676,7 +676,14 @@ def train(
     best = int(history["val_loss"].idxmin())
     encoder, head = split_siamese(model)
 
-    test_rmse, test_target, _ = evaluate(encoder, head, codes, distances, parts["test"], length)
+    test_rmse, test_target, test_pred = evaluate(
+        encoder, head, codes, distances, parts["test"], length
+    )
+    worst = (
+        worst_sequence(test_target, test_pred, len(parts["test"]))
+        if len(parts["test"]) >= 3
+        else None
+    )
     val_rmse, _, _ = evaluate(encoder, head, codes, distances, parts["val"], length)
     # All pairs of (up to) 1,000 training sequences: the fit the split-depth figures compare.
     train_rmse, _, _ = evaluate(
@@ -704,11 +711,29 @@ def train(
         "train_seconds": round(seconds, 2),
         "train_pairs_per_second": round(len(history) * pairs_per_epoch / seconds, 1),
         "pool_sequences": 0 if pool is None else len(pool.sequences),
+        # the test read whose pairs err most (its row in the matrix), its share of the squared
+        # error and the %RMSE without it: one read can dominate a test %RMSE
+        "test_worst_read": None
+        if worst is None
+        else {
+            "row": int(parts["test"][worst[0]]),
+            "share_of_squared_error": worst[1],
+            "rmse_pct_without": worst[2],
+        },
         # where a checkpoint was resumed: after which epoch, by which library code
         "resumed": history.attrs.get("resumed", []),
     }
     if not math.isfinite(test_rmse):
         raise NeuroseedError(f"training {label}: test %RMSE is not finite")
+    if worst is not None and worst[1] > 0.5:
+        log.warning(
+            "%s: one test read (row %d) carries %.0f %% of the test part's squared error; "
+            "without it the test %%RMSE is %.3f (benchmarks/worst_read.py tells why)",
+            label,
+            parts["test"][worst[0]],
+            100 * worst[1],
+            worst[2],
+        )
     log.info(
         "%s: test %%RMSE %.3f (constant predictor %.3f), best epoch %d of %d",
         label,
@@ -782,6 +807,8 @@ def run_stage(
         neuroseed_version=__version__,
         keras_backend=keras.backend.backend(),
     )
+    if metrics["test_worst_read"] is not None:
+        metrics["test_worst_read"]["id"] = str(data.ids[metrics["test_worst_read"]["row"]])
     metrics["split"] = {"name": split, **registry.parse_split(split)}
     metrics["input"] = {"width": width, "alphabet_size": data.alphabet_size}
     metrics.update(info)
