@@ -11,8 +11,8 @@ One module per concern, in the order the workflow uses them:
 - data stages: ``patric`` (PATRIC/BV-BRC retrieval), ``regions`` (in-silico amplicons),
   ``sequences`` (validation), ``trees``
   (phylogenies), ``alignment`` (MAFFT), ``encoding`` (padding to integer arrays),
-  ``edit_distance`` (exact Levenshtein matrices), ``splits`` (train/val/test), ``pool``
-  (training sequences beyond the matrix)
+  ``edit_distance`` (exact Levenshtein matrices), ``tiles`` (the matrix cut into tile jobs),
+  ``splits`` (train/val/test), ``pool`` (training sequences beyond the matrix)
 - models: ``geometry`` (embedding distances), ``models`` (Keras encoders), ``kernels``
   (compiled CPU kernels of the CNN's first block), ``training``
   (pair sampling, fitting, evaluation), ``checkpoint`` (a killed run resumes after its last
