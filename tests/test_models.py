@@ -158,6 +158,31 @@ def test_siamese_save_and_load_roundtrip(tmp_path):
     assert encoder.output_shape == (None, 4) and head.learn_scale
 
 
+def test_saved_layers_name_the_package_as_before_it_was_split():
+    """A model file names each NeuroSEED layer's module beside its registered name: the
+    package, ``neuroseed.models``, whichever of its modules defines the layer, as in the files
+    written when the package was one module (the shipped model among them)."""
+    import json
+
+    def modules(config):
+        if isinstance(config, dict):
+            if str(config.get("registered_name")).startswith("neuroseed>"):
+                yield config["registered_name"], config["module"]
+            for value in config.values():
+                yield from modules(value)
+        elif isinstance(config, list):
+            for value in config:
+                yield from modules(value)
+
+    seen = {}
+    for encoder in ENCODERS:
+        siamese = build_siamese(
+            build_encoder(encoder, 20, 4, "hyperbolic", SMALL.get(encoder)), "hyperbolic"
+        )
+        seen.update(modules(json.loads(siamese.to_json())))
+    assert len(seen) > 10 and set(seen.values()) == {"neuroseed.models"}, seen
+
+
 def test_sample_pairs_never_self_and_skip_zero_distance():
     d = np.ones((10, 10), dtype=np.uint16)
     np.fill_diagonal(d, 0)
