@@ -16,8 +16,9 @@ from neuroseed.models import (
     split_siamese,
 )
 from neuroseed.registry import ENCODERS
+from neuroseed.sampling import sample_pairs
 from neuroseed.settings import TrainSettings, defaults
-from neuroseed.training import AllPairsValidation, fit_kmer, sample_pairs, train
+from neuroseed.training import AllPairsValidation, fit_kmer, train
 
 SMALL = {
     "cnn": {"channels": 4, "layers": 2},

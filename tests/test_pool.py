@@ -14,9 +14,10 @@ from neuroseed.io import read_fasta
 from neuroseed.model_file import load_siamese
 from neuroseed.models import build_encoder, build_siamese
 from neuroseed.pool import select
+from neuroseed.sampling import PoolPairs
 from neuroseed.sequences import Record
 from neuroseed.settings import defaults
-from neuroseed.training import PoolPairs, train
+from neuroseed.training import train
 
 OPTIONS = {"ambiguous": "keep", "min_length": 5}
 

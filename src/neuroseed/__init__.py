@@ -16,9 +16,10 @@ One module per concern, in the order the workflow uses them:
 - models: ``geometry`` (embedding distances), ``models`` (Keras encoders, a package: one
   module per encoder family, the shared layers in ``models.layers``, the CNN's first block on
   a CPU in ``models.fast_cnn``), ``kernels`` (compiled CPU kernels of that block),
-  ``training`` (pair sampling, fitting, evaluation), ``checkpoint`` (a killed run resumes
-  after its last saved epoch), ``kept`` (finished runs kept, so an interrupted retrain loses
-  nothing), ``hparam_search`` (random search), ``model_file`` (the
+  ``sampling`` (each epoch's training pairs or groups), ``training`` (fitting, evaluation,
+  the training stage), ``checkpoint`` (a killed run resumes after its last
+  saved epoch), ``kept`` (finished runs kept, so an interrupted retrain loses nothing),
+  ``hparam_search`` (random search), ``model_file`` (the
   trained-model file and its identity), ``runtime`` (backend set-up, embedding)
 - use and figures: ``embedding_search`` (embed and search new sequences), ``index`` (references
   embedded once, searched fast), ``verify`` (exact nearest neighbours among candidates: banded
