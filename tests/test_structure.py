@@ -170,6 +170,7 @@ def test_users_of_trained_models_do_not_import_training_and_there_are_no_cycles(
     graph = import_graph()
     for module in ("cli", "embedding_search", "retrieval", "clustering", "plots"):
         assert "training" not in reachable(graph, module), module
+    assert "index" not in reachable(graph, "training")  # training needs no search index
     for module in graph:
         assert module not in reachable(graph, module), f"import cycle through {module}"
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from neuroseed import index as ref_index
 from neuroseed.models import build_encoder
 from neuroseed.runtime import embed
 
@@ -93,23 +92,47 @@ class PairBatches(EpochPairs):
 
 NEAR_NEIGHBOURS = 16  # the near relatives a sequence's near partners are drawn from
 NEAR_K = 5  # k of the profile that finds them
+PROFILE_BLOCK = 512  # rows whose distances to every row are computed at once
 
 
 def kmer_neighbours(codes: np.ndarray, n_neighbours: int) -> np.ndarray:
     """Each row's ``n_neighbours`` nearest other rows by k-mer profile (manhattan: the closed-
-    form ``kmer`` encoder), through the reference index (:mod:`neuroseed.index`)."""
+    form ``kmer`` encoder), exactly (:func:`nearest_rows`)."""
     profile = build_encoder(
         "kmer", codes.shape[1], 1, "manhattan", {"k": NEAR_K, "length_weight": 0}
     )
-    counts = embed(profile, codes)
+    counts = np.rint(embed(profile, codes)).astype(np.int64)
     n = len(counts)
     want = min(n_neighbours + 1, n)
-    index = ref_index.build(counts, [""] * n, [""] * n, "manhattan", 1.0, 1, "")
-    found, _ = ref_index.search(index, counts, want, candidates=max(100, want))
+    found = nearest_rows(counts, want)
     out = np.empty((n, want - 1), np.int64)
     for i, row in enumerate(found):
         others = row[row != i]  # itself, or a duplicate of it where identical rows tie
         out[i] = others[: want - 1]
+    return out
+
+
+def nearest_rows(counts: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` nearest rows ``(n, k)`` (itself among them) by manhattan distance
+    between rows of ``counts`` (non-negative integers), nearest first, of rows at the same
+    distance the first. Exact, a block of rows at a time: the sum of ``|a - b|`` is
+    ``sum(a) + sum(b) - 2 sum(min(a, b))``, and ``sum(min(a, b))`` is the dot product of
+    their unary codes (column ``(j, t)``: count ``j`` exceeds ``t``), one matrix product."""
+    n = len(counts)
+    levels = counts.max(0) if n else np.zeros(counts.shape[1], np.int64)
+    planes = [counts[:, levels > t] > t for t in range(int(levels.max(initial=0)))]
+    unary = np.hstack([np.zeros((n, 0), bool), *planes]).astype(np.float32)
+    sums = counts.sum(1)
+    rows = np.arange(n)
+    out = np.empty((n, k), np.int64)
+    for start in range(0, n, PROFILE_BLOCK):
+        block = slice(start, start + PROFILE_BLOCK)
+        shared = np.rint(unary[block] @ unary.T).astype(np.int64)  # whole numbers < 2**24
+        # distance first, then the row: of rows at the same distance, the first
+        key = (sums[block, None] + sums[None, :] - 2 * shared) * n + rows
+        part = np.argpartition(key, k - 1, axis=1)[:, :k]
+        order = np.argsort(np.take_along_axis(key, part, 1), axis=1)
+        out[block] = np.take_along_axis(part, order, 1)
     return out
 
 
