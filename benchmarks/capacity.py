@@ -102,7 +102,7 @@ def project(rows: list[dict], cores: int, node_cores: int, epochs: int) -> None:
     node or as tile jobs over 50 nodes of ``node_cores`` cores (pairs per core-second as
     measured, merged at MERGE_MB_S), against one CNN's training per epoch."""
     from neuroseed.capacity import MERGE_MB_S
-    from neuroseed.workflow import tile_jobs
+    from neuroseed.tiles import tile_jobs
 
     rate = {r["stage"]: r for r in rows if r["stage"] != "total"}
     pair_core_s = float(rate["compute_edit_distance"]["time_b_s"]) * cores

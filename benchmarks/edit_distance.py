@@ -175,7 +175,7 @@ from neuroseed import edit_distance as ed
 def tiles(args) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from neuroseed.workflow import tile_jobs
+    from neuroseed.tiles import tile_jobs
 
     seqs = greengenes(args.n)
     pairs = args.n * (args.n - 1) // 2

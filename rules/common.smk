@@ -8,7 +8,8 @@ from neuroseed.settings import (
     seeds,
     settings_from_config,
 )
-from neuroseed.workflow import gpu_limit, prefer_checkout, tile_jobs, training_threads
+from neuroseed.tiles import tile_jobs
+from neuroseed.workflow import gpu_limit, prefer_checkout, training_threads
 
 # Job scripts import this checkout's library, as the Snakefile does.
 prefer_checkout(f"{workflow.basedir}/src")
@@ -45,7 +46,7 @@ if LOCAL_GPU_LIMIT:
 
 
 def edit_distance_tiles(wildcards):
-    """The tile files the merge assembles, one per job of workflow.tile_jobs."""
+    """The tile files the merge assembles, one per job of tiles.tile_jobs."""
     return [
         f"results/{wildcards.dataset}/edit_distance/tiles/{k}.npz"
         for k in range(len(tile_jobs(ED_BLOCKS)))

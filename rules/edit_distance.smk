@@ -23,7 +23,7 @@ if ED_BLOCKS == 1:
 
 else:
 
-    # The matrix as tile jobs (workflow.tile_jobs), each a job of its own (an sbatch job on
+    # The matrix as tile jobs (tiles.tile_jobs), each a job of its own (an sbatch job on
     # SLURM), merged into the same file as the single job's.
     rule edit_distance_tile:
         input:

@@ -73,7 +73,7 @@ def toy_pool(codes, train):
     """A training pool for :func:`toy_data`: three mutants (10 % substitutions) of each of the
     ``train`` rows' sequences."""
     from neuroseed.encoding import decode, encode
-    from neuroseed.training import TrainingPool
+    from neuroseed.sampling import TrainingPool
 
     train_seqs = decode(codes[train])
     rng = np.random.default_rng(5)

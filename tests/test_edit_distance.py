@@ -18,7 +18,7 @@ from neuroseed.edit_distance import (
     merge_tiles,
     unique_sequences,
 )
-from neuroseed.workflow import row_bounds, tile_jobs
+from neuroseed.tiles import row_bounds, tile_jobs
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 

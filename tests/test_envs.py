@@ -64,6 +64,8 @@ def third_party(script: Path) -> set[str]:
                 module = ROOT / "src" / Path(*name.split(".")).with_suffix(".py")
                 package = ROOT / "src" / Path(*name.split(".")) / "__init__.py"
                 todo += [p for p in (module, package) if p.exists()]
+                if package.exists() and "pkgutil.iter_modules" in package.read_text():
+                    todo += sorted(package.parent.glob("*.py"))  # it imports all its modules
             elif top not in sys.stdlib_module_names and top != "__future__":
                 outside.add(top)
     return outside - OPTIONAL

@@ -16,8 +16,9 @@ from neuroseed.models import (
     split_siamese,
 )
 from neuroseed.registry import ENCODERS
+from neuroseed.sampling import sample_pairs
 from neuroseed.settings import TrainSettings, defaults
-from neuroseed.training import AllPairsValidation, fit_kmer, sample_pairs, train
+from neuroseed.training import AllPairsValidation, fit_kmer, train
 
 SMALL = {
     "cnn": {"channels": 4, "layers": 2},
@@ -156,6 +157,31 @@ def test_siamese_save_and_load_roundtrip(tmp_path):
     np.testing.assert_allclose(loaded.predict([codes[:1], codes[1:]], verbose=0), before, rtol=1e-6)
     encoder, head = split_siamese(loaded)
     assert encoder.output_shape == (None, 4) and head.learn_scale
+
+
+def test_saved_layers_name_the_package_as_before_it_was_split():
+    """A model file names each NeuroSEED layer's module beside its registered name: the
+    package, ``neuroseed.models``, whichever of its modules defines the layer, as in the files
+    written when the package was one module (the shipped model among them)."""
+    import json
+
+    def modules(config):
+        if isinstance(config, dict):
+            if str(config.get("registered_name")).startswith("neuroseed>"):
+                yield config["registered_name"], config["module"]
+            for value in config.values():
+                yield from modules(value)
+        elif isinstance(config, list):
+            for value in config:
+                yield from modules(value)
+
+    seen = {}
+    for encoder in ENCODERS:
+        siamese = build_siamese(
+            build_encoder(encoder, 20, 4, "hyperbolic", SMALL.get(encoder)), "hyperbolic"
+        )
+        seen.update(modules(json.loads(siamese.to_json())))
+    assert len(seen) > 10 and set(seen.values()) == {"neuroseed.models"}, seen
 
 
 def test_sample_pairs_never_self_and_skip_zero_distance():

@@ -14,9 +14,10 @@ from neuroseed.io import read_fasta
 from neuroseed.model_file import load_siamese
 from neuroseed.models import build_encoder, build_siamese
 from neuroseed.pool import select
+from neuroseed.sampling import PoolPairs
 from neuroseed.sequences import Record
 from neuroseed.settings import defaults
-from neuroseed.training import PoolPairs, train
+from neuroseed.training import train
 
 OPTIONS = {"ambiguous": "keep", "min_length": 5}
 
@@ -74,6 +75,38 @@ def test_near_partners_are_drawn_among_close_relatives():
     assert among_neighbours(near.pairs) > 0.45 > among_neighbours(plain.pairs)
     again = PoolPairs(codes, seqs, 60, near=0.3, **kwargs)
     np.testing.assert_array_equal(again.pairs, near.pairs)
+
+
+def test_near_relatives_are_the_exact_nearest_by_profile():
+    """The near relatives: each row's nearest other rows by 5-mer profile (manhattan), of rows
+    at the same distance the first; those a brute-force search finds, and, on data this small,
+    those the reference index found when training searched through it (exact there)."""
+    from scipy.spatial.distance import cdist
+
+    from neuroseed import index
+    from neuroseed.runtime import embed
+    from neuroseed.sampling import NEAR_K, kmer_neighbours
+
+    rng = np.random.default_rng(7)
+    roots = random_sequences(12, 70, 3)
+    seqs = [
+        "".join(rng.choice(list("ACGT")) if rng.random() < 0.05 else c for c in r)
+        for r in roots
+        for _ in range(7)
+    ]
+    seqs += [seqs[5], seqs[5], seqs[40], "ACG", "ACG", "NNNNNNNN"]  # ties, empty profiles
+    codes, _ = encode(seqs, 70)
+    got = kmer_neighbours(codes, 16)
+
+    profile = build_encoder("kmer", 70, 1, "manhattan", {"k": NEAR_K, "length_weight": 0})
+    counts = embed(profile, codes)
+    n = len(counts)
+    order = np.argsort(cdist(counts, counts, "cityblock") * n + np.arange(n), axis=1)
+    brute = np.array([row[row != i][:16] for i, row in enumerate(order)])
+    np.testing.assert_array_equal(got, brute)
+    built = index.build(counts, [""] * n, [""] * n, "manhattan", 1.0, 1, "")
+    found, _ = index.search(built, counts, 17, candidates=100)
+    np.testing.assert_array_equal(got, [row[row != i][:16] for i, row in enumerate(found)])
 
 
 def test_pool_leaves_out_the_dataset_by_id_and_by_sequence():

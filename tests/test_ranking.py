@@ -10,14 +10,9 @@ from neuroseed.edit_distance import edit_distance_matrix
 from neuroseed.encoding import encode
 from neuroseed.model_file import load_siamese
 from neuroseed.runtime import embed, pairwise_predictions
+from neuroseed.sampling import GroupBatches, exact_distances
 from neuroseed.settings import defaults
-from neuroseed.training import (
-    RELATIVE_FLOOR,
-    GroupBatches,
-    exact_distances,
-    pair_loss,
-    train,
-)
+from neuroseed.training import RELATIVE_FLOOR, pair_loss, train
 
 
 def families(n_families=6, size=5, length=50, seed=0):
@@ -67,7 +62,7 @@ def test_groups_carry_all_their_pairs_exact_and_cover_every_sequence_once():
 def test_groups_with_near_relatives_hold_close_pairs():
     """training.pool.near with groups: that share of each group are near relatives (by
     k-mer profile) of its other members, so close pairs are in every step."""
-    from neuroseed.training import near_relatives
+    from neuroseed.sampling import near_relatives
 
     seqs, family = families(n_families=4, size=17, seed=3)  # 16 relatives each
     codes, _ = encode(seqs, 50)

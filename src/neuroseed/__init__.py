@@ -11,11 +11,13 @@ One module per concern, in the order the workflow uses them:
 - data stages: ``patric`` (PATRIC/BV-BRC retrieval), ``regions`` (in-silico amplicons),
   ``sequences`` (validation), ``trees``
   (phylogenies), ``alignment`` (MAFFT), ``encoding`` (padding to integer arrays),
-  ``edit_distance`` (exact Levenshtein matrices), ``splits`` (train/val/test), ``pool``
-  (training sequences beyond the matrix)
-- models: ``geometry`` (embedding distances), ``models`` (Keras encoders), ``kernels``
-  (compiled CPU kernels of the CNN's first block), ``training``
-  (pair sampling, fitting, evaluation), ``checkpoint`` (a killed run resumes after its last
+  ``edit_distance`` (exact Levenshtein matrices), ``tiles`` (the matrix cut into tile jobs),
+  ``splits`` (train/val/test), ``pool`` (training sequences beyond the matrix)
+- models: ``geometry`` (embedding distances), ``models`` (Keras encoders, a package: one
+  module per encoder family, the shared layers in ``models.layers``, the CNN's first block on
+  a CPU in ``models.fast_cnn``), ``kernels`` (compiled CPU kernels of that block),
+  ``sampling`` (each epoch's training pairs or groups), ``training`` (fitting, evaluation,
+  the training stage), ``checkpoint`` (a killed run resumes after its last
   saved epoch), ``kept`` (finished runs kept, so an interrupted retrain loses nothing),
   ``hparam_search`` (random search), ``model_file`` (the
   trained-model file and its identity), ``runtime`` (backend set-up, embedding)

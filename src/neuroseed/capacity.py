@@ -62,7 +62,7 @@ def edit_distance(fasta: str, threads: int) -> dict[str, int]:
 
 def edit_distance_tile(fasta: str, threads: int, blocks: int) -> dict[str, int]:
     """One tile job of the matrix cut into ``blocks`` row blocks: (N/blocks)^2 pairs, held in
-    memory as up to two uint16 tiles (``workflow.tile_jobs``)."""
+    memory as up to two uint16 tiles (``tiles.tile_jobs``)."""
     n, length = fasta_shape(fasta)
     rows = math.ceil(n / blocks)
     tiles_mb = 2 * 2 * rows * rows / 1e6

@@ -12,7 +12,7 @@ import numpy as np
 
 from neuroseed import NeuroseedError
 from neuroseed.io import atomic_path, read_fasta
-from neuroseed.workflow import row_bounds, tile_jobs
+from neuroseed.tiles import row_bounds, tile_jobs
 
 log = logging.getLogger(__name__)
 

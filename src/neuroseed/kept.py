@@ -45,8 +45,8 @@ def fingerprint(
 
 
 def code_digest() -> str:
-    """A digest of the library's code (every module of the package)."""
-    return _digest([file_sha256(p) for p in sorted(Path(__file__).parent.glob("*.py"))])
+    """A digest of the library's code (every module of the package and its subpackages)."""
+    return _digest([file_sha256(p) for p in sorted(Path(__file__).parent.rglob("*.py"))])
 
 
 def _digest(parts: Any) -> str:

@@ -3,10 +3,10 @@ memory-bound passes over the largest activations of the model.
 
 The first block's output at a position depends only on the few codes its convolution window
 sees, so it takes at most ``rows`` distinct values per channel (a table, see
-:class:`neuroseed.models.FirstBlock`). Forward is then a gather of table rows averaged over
-each pooling window (and, with the next convolution folded into per-tap tables, summed over
-its window), and the gradient a sum of the incoming gradient per table row: one pass over the
-pooled activations each way.
+:class:`neuroseed.models.fast_cnn.FirstBlock`). Forward is then a gather of table rows averaged
+over each pooling window (and, with the next convolution folded into per-tap tables, summed
+over its window), and the gradient a sum of the incoming gradient per table row: one pass over
+the pooled activations each way.
 
 Both kernels give the same result on any number of threads: the gradient is summed in a fixed
 number of chunks (float64), whatever ``numba.get_num_threads()`` is. They hold the GIL while

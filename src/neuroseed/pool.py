@@ -4,7 +4,7 @@ The matrix holds every edit distance of the dataset, which the split's validatio
 parts need. Training needs far fewer distances per sequence (``training.partners`` per epoch),
 so it can use many more sequences: the pool adds records that are not in the dataset, and the
 edit distances of the pairs drawn each epoch are computed exactly, on the fly
-(:class:`PoolPairs` in :mod:`neuroseed.training`).
+(:class:`PoolPairs` in :mod:`neuroseed.sampling`).
 """
 
 from __future__ import annotations

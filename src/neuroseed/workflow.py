@@ -68,23 +68,6 @@ def training_threads(configured: int, cores: int | None, cluster_jobs: int | Non
     return max(1, min(configured, cores // 2))
 
 
-def tile_jobs(blocks: int) -> list[tuple[tuple[int, int], ...]]:
-    """The jobs of a matrix cut into ``blocks`` x ``blocks`` tiles of row blocks (upper
-    triangle): each off-diagonal tile alone; the diagonal tiles, which hold half as many pairs,
-    two to a job. Every job then computes about as many pairs: blocks·(blocks−1)/2 +
-    ⌈blocks/2⌉ jobs (8 for 4 blocks)."""
-    diagonal = [
-        ((i, i),) if i == blocks - 1 - i else ((i, i), (blocks - 1 - i, blocks - 1 - i))
-        for i in range((blocks + 1) // 2)
-    ]
-    return diagonal + [((i, j),) for i in range(blocks) for j in range(i + 1, blocks)]
-
-
-def row_bounds(n_unique: int, blocks: int) -> list[int]:
-    """Where each of ``blocks`` row blocks of ``n_unique`` rows starts (and the last ends)."""
-    return [k * n_unique // blocks for k in range(blocks + 1)]
-
-
 def run(main: Callable[[Any], None], smk: Any) -> None:
     """Run ``main(snakemake)`` with stdout/stderr and logging sent to the rule's log file.
 
