@@ -1,4 +1,5 @@
 import re
+from types import SimpleNamespace
 
 from neuroseed import capacity, paths, registry, sources
 from neuroseed.config import canonical
@@ -213,6 +214,48 @@ def figure_paths(name, *extra_figures):
         for fig in (name, *extra_figures)
         for ext in ("pdf", "png")
     ] + [paths.artifact("table", DATASET, table=name)]
+
+
+def figure_outputs(name, category, companions=(), **more):
+    """A plot rule's outputs: PDF and PNG of figure ``name`` and of each companion (named
+    ``<name>_<part>``), the PNGs in the report with their captions (report/<figure>.rst), the
+    table behind them, then ``more``."""
+    outputs = {}
+    for fig in (name, *companions):
+        prefix = fig.removeprefix(name).lstrip("_")
+        key = f"{prefix}_" if prefix else ""
+        outputs[f"{key}pdf"] = paths.artifact("figure", figure=fig, ext="pdf")
+        outputs[f"{key}png"] = report(
+            paths.artifact("figure", figure=fig, ext="png"),
+            caption=f"../report/{fig}.rst",
+            category=category,
+            labels={"result": fig, "type": "figure"},
+        )
+    outputs["table"] = report(
+        paths.artifact("table", table=name),
+        category=category,
+        labels={"result": name, "type": "table"},
+    )
+    return {**outputs, **more}
+
+
+def plot(
+    category, title, *inputs, companions=(), outputs=None, params=None, **named_inputs
+):
+    """What the plot of one figure (rules/figures.smk) reads and adds to the common skeleton:
+    its report category, its title (after the dataset's name), its inputs, companion figures,
+    outputs beyond figure_outputs, and params."""
+    return SimpleNamespace(
+        category=category,
+        inputs=inputs,
+        named_inputs=named_inputs,
+        companions=companions,
+        outputs=outputs or {},
+        params={
+            "title": lambda wildcards: f"{wildcards.dataset}: {title}",
+            **(params or {}),
+        },
+    )
 
 
 def train_settings(wildcards):
