@@ -69,6 +69,25 @@ def toy_data(n=24, length=30, seed=0):
     return codes, d, parts, codes.shape[1]
 
 
+def toy_stage_inputs(folder: Path) -> list[str]:
+    """The training stage's inputs (encoding, matrix, split) of :func:`toy_data` in ``folder``."""
+    from neuroseed import io
+
+    codes, d, parts, length = toy_data()
+    ids = [f"s{i}" for i in range(len(codes))]
+    np.savez_compressed(
+        folder / "encoded.npz",
+        ids=np.array(ids),
+        codes=codes,
+        lengths=np.full(len(codes), length),
+        padded_length=length,
+        alphabet_size=4,
+    )
+    io.save_npy(folder / "distances.npy", d.astype(np.uint16))
+    io.write_json(folder / "split.json", {p: [ids[i] for i in parts[p]] for p in parts})
+    return [str(folder / n) for n in ("encoded.npz", "distances.npy", "split.json")]
+
+
 def toy_pool(codes, train):
     """A training pool for :func:`toy_data`: three mutants (10 % substitutions) of each of the
     ``train`` rows' sequences."""

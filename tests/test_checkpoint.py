@@ -5,9 +5,9 @@ import logging
 
 import numpy as np
 import pytest
-from conftest import toy_data
+from conftest import toy_data, toy_stage_inputs
 
-from neuroseed import checkpoint, io, training
+from neuroseed import checkpoint, training
 from neuroseed.settings import defaults
 
 
@@ -136,21 +136,9 @@ def test_a_checkpoint_of_another_architecture_is_ignored(tmp_path, monkeypatch, 
 def test_the_training_stage_resumes_a_killed_job_and_then_drops_the_checkpoint(
     tmp_path, monkeypatch
 ):
-    codes, d, parts, length = toy_data()
-    ids = [f"s{i}" for i in range(len(codes))]
-    np.savez_compressed(
-        tmp_path / "encoded.npz",
-        ids=np.array(ids),
-        codes=codes,
-        lengths=np.full(len(codes), length),
-        padded_length=length,
-        alphabet_size=4,
-    )
-    io.save_npy(tmp_path / "distances.npy", d.astype(np.uint16))
-    io.write_json(tmp_path / "split.json", {p: [ids[i] for i in parts[p]] for p in parts})
+    inputs = toy_stage_inputs(tmp_path)
     run = tmp_path / "training/random-s1/linear-hyperbolic/seed3"
     outputs = [str(run / n) for n in ("model.keras", "history.tsv", "metrics.json")]
-    inputs = [str(tmp_path / n) for n in ("encoded.npz", "distances.npy", "split.json")]
     monkeypatch.setattr(checkpoint, "EVERY_SECONDS", 0.0)
 
     def stage():

@@ -3,9 +3,8 @@
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from conftest import ROOT, toy_data
+from conftest import ROOT, toy_stage_inputs
 
 from neuroseed import io, training
 from neuroseed.config import with_defaults
@@ -17,18 +16,7 @@ def stage(tmp_path):
     """The training stage's inputs for a toy dataset, and a call of the stage on them."""
     import yaml
 
-    codes, d, parts, length = toy_data()
-    ids = [f"s{i}" for i in range(len(codes))]
-    np.savez_compressed(
-        tmp_path / "encoded.npz",
-        ids=np.array(ids),
-        codes=codes,
-        lengths=np.full(len(codes), length),
-        padded_length=length,
-        alphabet_size=4,
-    )
-    io.save_npy(tmp_path / "distances.npy", d.astype(np.uint16))
-    io.write_json(tmp_path / "split.json", {p: [ids[i] for i in parts[p]] for p in parts})
+    inputs = toy_stage_inputs(tmp_path)
     config = with_defaults(yaml.safe_load((ROOT / "config/config.yaml").read_text()))
     run = tmp_path / "training/random-s1/kmer-euclidean/seed0"
     outputs = [run / "model.keras", run / "history.tsv", run / "metrics.json"]
@@ -38,9 +26,8 @@ def stage(tmp_path):
         settings = TrainSettings(**settings_from_config(config, "kmer", "euclidean", 0))
         for out in outputs:  # as Snakemake does when a job starts
             out.unlink(missing_ok=True)
-        inputs = [tmp_path / n for n in ("encoded.npz", "distances.npy", "split.json")]
         training.run_stage(
-            settings, *map(str, inputs), "random-s1", *map(str, outputs), threads=1,
+            settings, *inputs, "random-s1", *map(str, outputs), threads=1,
             keep_previous=keep_previous,
         )  # fmt: skip
         return outputs
