@@ -1,12 +1,12 @@
 rule align_sequences:
     input:
-        fasta=paths.artifact("sequences"),
+        fasta="results/{dataset}/sequences/sequences.fasta",
     output:
-        aligned=paths.artifact("aligned"),
+        aligned="results/{dataset}/alignment/aligned.fasta",
     log:
-        paths.log("align_sequences"),
+        "results/{dataset}/logs/align_sequences.log",
     benchmark:
-        paths.benchmark("align_sequences")
+        "results/{dataset}/benchmarks/align_sequences.tsv"
     conda:
         "../envs/mafft.yaml"
     threads: config["threads"]["alignment"]

@@ -1,7 +1,6 @@
 import re
-from types import SimpleNamespace
 
-from neuroseed import capacity, paths, registry, sources
+from neuroseed import capacity, registry, sources
 from neuroseed.config import canonical
 from neuroseed.settings import (
     search_settings,
@@ -49,7 +48,7 @@ if LOCAL_GPU_LIMIT:
 def edit_distance_tiles(wildcards):
     """The tile files the merge assembles, one per job of tiles.tile_jobs."""
     return [
-        paths.artifact("distance_tile", wildcards.dataset, tile=k)
+        f"results/{wildcards.dataset}/edit_distance/tiles/{k}.npz"
         for k in range(len(tile_jobs(ED_BLOCKS)))
     ]
 
@@ -84,9 +83,9 @@ def source_input(wildcards):
 
 def encoding_input(wildcards):
     """Raw sequences, plus their MAFFT alignment when encoding.alignment is mafft."""
-    inputs = {"fasta": paths.artifact("sequences", wildcards.dataset)}
+    inputs = {"fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta"}
     if config["encoding"]["alignment"] == "mafft":
-        inputs["aligned"] = paths.artifact("aligned", wildcards.dataset)
+        inputs["aligned"] = f"results/{wildcards.dataset}/alignment/aligned.fasta"
     return inputs
 
 
@@ -104,8 +103,8 @@ def split_name(method=None, depth=None, seed=None):
 
 def tree_path(dataset):
     """The dataset's own tree when it has one, else a UPGMA tree of its edit distances."""
-    name = "tree" if sources.has_tree(config["source"]) else "upgma_tree"
-    return paths.artifact(name, dataset)
+    name = "tree.nwk" if sources.has_tree(config["source"]) else "tree_upgma.nwk"
+    return f"results/{dataset}/sequences/{name}"
 
 
 def split_options(wildcards):
@@ -127,32 +126,25 @@ def tree_input(wildcards):
 
 def split_input(wildcards):
     """What a split reads; the user's split file is an input, so editing it reruns the split."""
-    inputs = {"fasta": paths.artifact("sequences", wildcards.dataset)}
+    inputs = {"fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta"}
     method = registry.parse_split(wildcards.split)["method"]
     if method == registry.SPLIT_FILE:
         inputs["file"] = config["split"]["file"]
         # which ids the filters dropped, to say so when the file names one of them
-        inputs["provenance"] = paths.artifact("provenance", wildcards.dataset)
+        inputs["provenance"] = f"results/{wildcards.dataset}/sequences/provenance.json"
     elif method == "distance":
-        inputs["distances"] = paths.artifact("distances", wildcards.dataset)
+        inputs["distances"] = f"results/{wildcards.dataset}/edit_distance/distances.npy"
     elif method == "tree":
         inputs["tree"] = tree_path(wildcards.dataset)
     return inputs
 
 
-def split_depth_runs(name):
-    """Artifact ``name`` of each run of the split-depth experiment: methods x depths x seeds,
-    one encoder/distance."""
+def split_depth_runs(suffix):
+    """Runs of the split-depth experiment: methods x depths x seeds, one encoder/distance."""
     e = config["split_depth"]
+    run = "{encoder}-{distance}".format(**e)
     return [
-        paths.artifact(
-            name,
-            DATASET,
-            split=split_name(m, d, s),
-            encoder=e["encoder"],
-            distance=e["distance"],
-            seed=s,
-        )
+        f"results/{DATASET}/training/{split_name(m, d, s)}/{run}/seed{s}/{suffix}"
         for m in e["methods"]
         for d in e["depths"]
         for s in e["seeds"]
@@ -162,14 +154,14 @@ def split_depth_runs(name):
 def split_depth_leakage():
     e = config["split_depth"]
     return [
-        paths.artifact("leakage_summary", DATASET, split=split_name(m, d, s))
+        f"results/{DATASET}/splits/{split_name(m, d, s)}.leakage.json"
         for m in e["methods"]
         for d in e["depths"]
         for s in e["seeds"]
     ]
 
 
-def training_grid(pattern):
+def training_grid(pattern, **fields):
     """``pattern`` expanded over every configured encoder x distance x seed (of that distance)."""
     t = config["training"]
     return [
@@ -183,14 +175,18 @@ def training_grid(pattern):
             encoder=encoder,
             distance=distance,
             seed=seeds(config, distance),
+            **fields,
         )
     ]
 
 
-def training_runs(name):
-    """Artifact ``name`` (a run's: model, metrics, retrieval, ...) of every configured encoder x
-    distance x seed."""
-    return training_grid(paths.artifact(name))
+def training_runs(suffix, stage="training"):
+    """One path per configured encoder x distance x seed under ``stage``, ending in ``suffix``."""
+    return training_grid(
+        "results/{dataset}/{stage}/{split}/{encoder}-{distance}/seed{seed}/{suffix}",
+        stage=stage,
+        suffix=suffix,
+    )
 
 
 def is_gg2000():
@@ -205,58 +201,18 @@ def is_gg2000():
 
 def training_benchmarks():
     """The ``benchmark:`` file of every configured training run (wall time, memory)."""
-    return training_grid(paths.benchmark("train_model", paths.RUN_JOB))
+    return training_grid(
+        "results/{dataset}/benchmarks/train_model/{split}/{encoder}-{distance}-seed{seed}.tsv"
+    )
 
 
 def figure_paths(name, *extra_figures):
     """PDF and PNG of a figure (and of its companions) plus the table behind them."""
     return [
-        paths.artifact("figure", DATASET, figure=fig, ext=ext)
+        f"results/{DATASET}/figures/{fig}.{ext}"
         for fig in (name, *extra_figures)
         for ext in ("pdf", "png")
-    ] + [paths.artifact("table", DATASET, table=name)]
-
-
-def figure_outputs(name, category, companions=(), **more):
-    """A plot rule's outputs: PDF and PNG of figure ``name`` and of each companion (named
-    ``<name>_<part>``), the PNGs in the report with their captions (report/<figure>.rst), the
-    table behind them, then ``more``."""
-    outputs = {}
-    for fig in (name, *companions):
-        prefix = fig.removeprefix(name).lstrip("_")
-        key = f"{prefix}_" if prefix else ""
-        outputs[f"{key}pdf"] = paths.artifact("figure", figure=fig, ext="pdf")
-        outputs[f"{key}png"] = report(
-            paths.artifact("figure", figure=fig, ext="png"),
-            caption=f"../report/{fig}.rst",
-            category=category,
-            labels={"result": fig, "type": "figure"},
-        )
-    outputs["table"] = report(
-        paths.artifact("table", table=name),
-        category=category,
-        labels={"result": name, "type": "table"},
-    )
-    return {**outputs, **more}
-
-
-def plot(
-    category, title, *inputs, companions=(), outputs=None, params=None, **named_inputs
-):
-    """What the plot of one figure (rules/figures.smk) reads and adds to the common skeleton:
-    its report category, its title (after the dataset's name), its inputs, companion figures,
-    outputs beyond figure_outputs, and params."""
-    return SimpleNamespace(
-        category=category,
-        inputs=inputs,
-        named_inputs=named_inputs,
-        companions=companions,
-        outputs=outputs or {},
-        params={
-            "title": lambda wildcards: f"{wildcards.dataset}: {title}",
-            **(params or {}),
-        },
-    )
+    ] + [f"results/{DATASET}/tables/{name}.tsv"]
 
 
 def train_settings(wildcards):
@@ -272,7 +228,7 @@ def train_settings(wildcards):
 def embedding_dim_runs():
     e = config["embedding_dim_sweep"]
     return expand(
-        paths.artifact("dim_metrics"),
+        "results/{dataset}/embedding_dim/{split}/{encoder}-{distance}/dim{dim}/seed{seed}/metrics.json",
         dataset=DATASET,
         split=split_name(),
         encoder=e["encoder"],
@@ -295,7 +251,7 @@ def hparam_search_runs():
     for encoder in h["encoders"]:
         search_space(config, encoder)  # a bad search space fails before any job runs
     return expand(
-        paths.artifact("trials"),
+        "results/{dataset}/hparam_search/{split}/{encoder}-{distance}/trials.tsv",
         dataset=DATASET,
         split=split_name(),
         encoder=h["encoders"],
@@ -305,29 +261,29 @@ def hparam_search_runs():
 
 def all_targets():
     targets = [
-        paths.artifact("provenance", DATASET),
-        paths.artifact("config", DATASET),
-        paths.artifact("leakage_table", DATASET, split=split_name()),
+        f"results/{DATASET}/sequences/provenance.json",
+        f"results/{DATASET}/config.yaml",
+        f"results/{DATASET}/splits/{split_name()}.leakage.tsv",
         *figure_paths("rmse"),
         *figure_paths("rmse_table"),
         *figure_paths("retrieval"),
         *figure_paths("clustering"),
         # the trained models are the product: deleting one reruns it (Snakemake would not
         # rebuild a deleted intermediate whose figures are up to date)
-        *training_runs("model"),
+        *training_runs("model.keras"),
     ]
     # the k-mer baseline has no epochs, hence no training curves
     if set(config["training"]["encoders"]) & set(registry.TRAINED):
         targets += figure_paths("training_curves") + figure_paths("training_time")
     if sources.has_tree(config["source"]):
-        targets.append(paths.artifact("tree", DATASET))
+        targets.append(f"results/{DATASET}/sequences/tree.nwk")
     return targets
 
 
 def pool_path():
     """The training pool of the configured size and seed (rule prepare_pool)."""
     p = config["training"]["pool"]
-    return paths.artifact("pool", DATASET, size=p["size"], pool_seed=p["seed"])
+    return f"results/{DATASET}/pool/pool-n{p['size']}-s{p['seed']}.npz"
 
 
 def pool_input(wildcards):
@@ -340,7 +296,7 @@ def pool_input(wildcards):
         return {}
     return {
         "pool": pool_path(),
-        "fasta": paths.artifact("sequences", wildcards.dataset),
+        "fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta",
     }
 
 
@@ -351,7 +307,7 @@ def leakage_pool_input(wildcards):
         return {}
     return {
         "pool": pool_path(),
-        "fasta": paths.artifact("sequences", wildcards.dataset),
+        "fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta",
     }
 
 

@@ -2,13 +2,13 @@ if ED_BLOCKS == 1:
 
     rule compute_edit_distance:
         input:
-            fasta=paths.artifact("sequences"),
+            fasta="results/{dataset}/sequences/sequences.fasta",
         output:
-            distances=paths.artifact("distances"),
+            distances="results/{dataset}/edit_distance/distances.npy",
         log:
-            paths.log("compute_edit_distance"),
+            "results/{dataset}/logs/compute_edit_distance.log",
         benchmark:
-            paths.benchmark("compute_edit_distance")
+            "results/{dataset}/benchmarks/compute_edit_distance.tsv"
         conda:
             "../envs/neuroseed.yaml"
         threads: config["threads"]["edit_distance"]
@@ -27,13 +27,13 @@ else:
     # SLURM), merged into the same file as the single job's.
     rule edit_distance_tile:
         input:
-            fasta=paths.artifact("sequences"),
+            fasta="results/{dataset}/sequences/sequences.fasta",
         output:
-            tile=temp(paths.artifact("distance_tile")),
+            tile=temp("results/{dataset}/edit_distance/tiles/{tile}.npz"),
         log:
-            paths.log("edit_distance_tile", "{tile}"),
+            "results/{dataset}/logs/edit_distance_tile/{tile}.log",
         benchmark:
-            paths.benchmark("edit_distance_tile", "{tile}")
+            "results/{dataset}/benchmarks/edit_distance_tile/{tile}.tsv"
         conda:
             "../envs/neuroseed.yaml"
         threads: config["threads"]["edit_distance"]
@@ -50,14 +50,14 @@ else:
 
     rule merge_edit_distance:
         input:
-            fasta=paths.artifact("sequences"),
+            fasta="results/{dataset}/sequences/sequences.fasta",
             tiles=edit_distance_tiles,
         output:
-            distances=paths.artifact("distances"),
+            distances="results/{dataset}/edit_distance/distances.npy",
         log:
-            paths.log("merge_edit_distance"),
+            "results/{dataset}/logs/merge_edit_distance.log",
         benchmark:
-            paths.benchmark("merge_edit_distance")
+            "results/{dataset}/benchmarks/merge_edit_distance.tsv"
         conda:
             "../envs/neuroseed.yaml"
         resources:

@@ -2,11 +2,11 @@ rule encode_sequences:
     input:
         unpack(encoding_input),
     output:
-        encoded=paths.artifact("encoded"),
+        encoded="results/{dataset}/encoding/encoded.npz",
     log:
-        paths.log("encode_sequences"),
+        "results/{dataset}/logs/encode_sequences.log",
     benchmark:
-        paths.benchmark("encode_sequences")
+        "results/{dataset}/benchmarks/encode_sequences.tsv"
     conda:
         "../envs/neuroseed.yaml"
     params:

@@ -1,15 +1,15 @@
 rule evaluate_retrieval:
     input:
-        model=paths.artifact("model"),
-        encoded=paths.artifact("encoded"),
-        distances=paths.artifact("distances"),
-        split=paths.artifact("split"),
+        model="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/model.keras",
+        encoded="results/{dataset}/encoding/encoded.npz",
+        distances="results/{dataset}/edit_distance/distances.npy",
+        split="results/{dataset}/splits/{split}.json",
     output:
-        paths.artifact("retrieval"),
+        "results/{dataset}/evaluation/{split}/{encoder}-{distance}/seed{seed}/retrieval.json",
     log:
-        paths.log("evaluate_retrieval", paths.RUN_JOB),
+        "results/{dataset}/logs/evaluate_retrieval/{split}/{encoder}-{distance}-seed{seed}.log",
     benchmark:
-        paths.benchmark("evaluate_retrieval", paths.RUN_JOB)
+        "results/{dataset}/benchmarks/evaluate_retrieval/{split}/{encoder}-{distance}-seed{seed}.tsv"
     conda:
         "../envs/neuroseed.yaml"
     threads: TRAINING_THREADS
@@ -22,16 +22,16 @@ rule evaluate_retrieval:
 
 rule evaluate_clustering:
     input:
-        model=paths.artifact("model"),
-        encoded=paths.artifact("encoded"),
-        distances=paths.artifact("distances"),
-        split=paths.artifact("split"),
+        model="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/model.keras",
+        encoded="results/{dataset}/encoding/encoded.npz",
+        distances="results/{dataset}/edit_distance/distances.npy",
+        split="results/{dataset}/splits/{split}.json",
     output:
-        paths.artifact("clustering"),
+        "results/{dataset}/evaluation/{split}/{encoder}-{distance}/seed{seed}/clustering.tsv",
     log:
-        paths.log("evaluate_clustering", paths.RUN_JOB),
+        "results/{dataset}/logs/evaluate_clustering/{split}/{encoder}-{distance}-seed{seed}.log",
     benchmark:
-        paths.benchmark("evaluate_clustering", paths.RUN_JOB)
+        "results/{dataset}/benchmarks/evaluate_clustering/{split}/{encoder}-{distance}-seed{seed}.tsv"
     conda:
         "../envs/neuroseed.yaml"
     threads: TRAINING_THREADS

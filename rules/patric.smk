@@ -1,10 +1,10 @@
 rule fetch_patric:
     output:
-        raw=directory(paths.artifact("patric_raw")),
+        raw=directory("results/{dataset}/raw/patric"),
     log:
-        paths.log("fetch_patric"),
+        "results/{dataset}/logs/fetch_patric.log",
     benchmark:
-        paths.benchmark("fetch_patric")
+        "results/{dataset}/benchmarks/fetch_patric.tsv"
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -15,14 +15,14 @@ rule fetch_patric:
 
 rule process_patric:
     input:
-        raw=paths.artifact("patric_raw"),
+        raw="results/{dataset}/raw/patric",
     output:
-        fasta=paths.artifact("patric_fasta"),
-        provenance=paths.artifact("patric_provenance"),
+        fasta=sources.fetched_fasta("{dataset}"),
+        provenance="results/{dataset}/raw/patric_provenance.json",
     log:
-        paths.log("process_patric"),
+        "results/{dataset}/logs/process_patric.log",
     benchmark:
-        paths.benchmark("process_patric")
+        "results/{dataset}/benchmarks/process_patric.tsv"
     conda:
         "../envs/neuroseed.yaml"
     params:

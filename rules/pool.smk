@@ -1,15 +1,15 @@
 rule prepare_pool:
     input:
         unpack(pool_source),
-        fasta=paths.artifact("sequences"),
-        encoded=paths.artifact("encoded"),
+        fasta="results/{dataset}/sequences/sequences.fasta",
+        encoded="results/{dataset}/encoding/encoded.npz",
     output:
-        pool=paths.artifact("pool"),
-        report=paths.artifact("pool_report"),
+        pool="results/{dataset}/pool/pool-n{size}-s{pool_seed}.npz",
+        report="results/{dataset}/pool/pool-n{size}-s{pool_seed}.json",
     log:
-        paths.log("prepare_pool", paths.POOL),
+        "results/{dataset}/logs/prepare_pool/pool-n{size}-s{pool_seed}.log",
     benchmark:
-        paths.benchmark("prepare_pool", paths.POOL)
+        "results/{dataset}/benchmarks/prepare_pool/pool-n{size}-s{pool_seed}.tsv"
     conda:
         "../envs/neuroseed.yaml"
     params:

@@ -1,15 +1,15 @@
 rule save_config:
     output:
         report(
-            paths.artifact("config"),
+            "results/{dataset}/config.yaml",
             caption="../report/config.rst",
             category="Configuration",
             labels={"result": "config", "type": "settings"},
         ),
     log:
-        paths.log("save_config"),
+        "results/{dataset}/logs/save_config.log",
     benchmark:
-        paths.benchmark("save_config")
+        "results/{dataset}/benchmarks/save_config.tsv"
     conda:
         "../envs/neuroseed.yaml"
     params:

@@ -2,12 +2,12 @@ rule prepare_sequences:
     input:
         unpack(source_input),
     output:
-        fasta=paths.artifact("sequences"),
-        provenance=paths.artifact("provenance"),
+        fasta="results/{dataset}/sequences/sequences.fasta",
+        provenance="results/{dataset}/sequences/provenance.json",
     log:
-        paths.log("prepare_sequences"),
+        "results/{dataset}/logs/prepare_sequences.log",
     benchmark:
-        paths.benchmark("prepare_sequences")
+        "results/{dataset}/benchmarks/prepare_sequences.tsv"
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -20,13 +20,13 @@ rule prepare_sequences:
 rule prune_tree:
     input:
         unpack(tree_input),
-        fasta=paths.artifact("sequences"),
+        fasta="results/{dataset}/sequences/sequences.fasta",
     output:
-        tree=paths.artifact("tree"),
+        tree="results/{dataset}/sequences/tree.nwk",
     log:
-        paths.log("prune_tree"),
+        "results/{dataset}/logs/prune_tree.log",
     benchmark:
-        paths.benchmark("prune_tree")
+        "results/{dataset}/benchmarks/prune_tree.tsv"
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -37,14 +37,14 @@ rule prune_tree:
 
 rule build_tree:
     input:
-        fasta=paths.artifact("sequences"),
-        distances=paths.artifact("distances"),
+        fasta="results/{dataset}/sequences/sequences.fasta",
+        distances="results/{dataset}/edit_distance/distances.npy",
     output:
-        tree=paths.artifact("upgma_tree"),
+        tree="results/{dataset}/sequences/tree_upgma.nwk",
     log:
-        paths.log("build_tree"),
+        "results/{dataset}/logs/build_tree.log",
     benchmark:
-        paths.benchmark("build_tree")
+        "results/{dataset}/benchmarks/build_tree.tsv"
     conda:
         "../envs/neuroseed.yaml"
     script:

@@ -2,11 +2,11 @@ rule split_sequences:
     input:
         unpack(split_input),
     output:
-        split=paths.artifact("split"),
+        split="results/{dataset}/splits/{split}.json",
     log:
-        paths.log("split_sequences", "{split}"),
+        "results/{dataset}/logs/split_sequences/{split}.log",
     benchmark:
-        paths.benchmark("split_sequences", "{split}")
+        "results/{dataset}/benchmarks/split_sequences/{split}.tsv"
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -18,16 +18,16 @@ rule split_sequences:
 rule report_leakage:
     input:
         unpack(leakage_pool_input),
-        split=paths.artifact("split"),
-        encoded=paths.artifact("encoded"),
-        distances=paths.artifact("distances"),
+        split="results/{dataset}/splits/{split}.json",
+        encoded="results/{dataset}/encoding/encoded.npz",
+        distances="results/{dataset}/edit_distance/distances.npy",
     output:
-        table=paths.artifact("leakage_table"),
-        summary=paths.artifact("leakage_summary"),
+        table="results/{dataset}/splits/{split}.leakage.tsv",
+        summary="results/{dataset}/splits/{split}.leakage.json",
     log:
-        paths.log("report_leakage", "{split}"),
+        "results/{dataset}/logs/report_leakage/{split}.log",
     benchmark:
-        paths.benchmark("report_leakage", "{split}")
+        "results/{dataset}/benchmarks/report_leakage/{split}.tsv"
     conda:
         "../envs/neuroseed.yaml"
     threads: config["threads"]["edit_distance"]

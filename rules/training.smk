@@ -1,17 +1,17 @@
 rule train_model:
     input:
         unpack(pool_input),
-        encoded=paths.artifact("encoded"),
-        distances=paths.artifact("distances"),
-        split=paths.artifact("split"),
+        encoded="results/{dataset}/encoding/encoded.npz",
+        distances="results/{dataset}/edit_distance/distances.npy",
+        split="results/{dataset}/splits/{split}.json",
     output:
-        model=paths.artifact("model"),
-        history=paths.artifact("history"),
-        metrics=paths.artifact("metrics"),
+        model="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/model.keras",
+        history="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/history.tsv",
+        metrics="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/metrics.json",
     log:
-        paths.log("train_model", paths.RUN_JOB),
+        "results/{dataset}/logs/train_model/{split}/{encoder}-{distance}-seed{seed}.log",
     benchmark:
-        paths.benchmark("train_model", paths.RUN_JOB)
+        "results/{dataset}/benchmarks/train_model/{split}/{encoder}-{distance}-seed{seed}.tsv"
     conda:
         "../envs/neuroseed.yaml"
     threads: TRAINING_THREADS
