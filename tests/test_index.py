@@ -9,6 +9,7 @@ from test_cli import trained  # noqa: F401 (the small trained model and its FAST
 from neuroseed import NeuroseedError
 from neuroseed import index as ix
 from neuroseed.cli import main
+from neuroseed.unary import unary_codes
 
 
 def embeddings(n, rng, counted=300, learned=16, step=0.25):
@@ -26,7 +27,7 @@ def test_unary_codes_turn_manhattan_into_squared_euclidean():
     rng = np.random.default_rng(0)
     counts = rng.integers(0, 6, size=(40, 12))
     levels = counts.max(0)
-    codes = ix._unary(counts, levels).toarray()
+    codes = unary_codes(counts, levels).toarray()
     assert codes.shape[1] == levels.sum()
     np.testing.assert_array_equal(
         cdist(codes, codes, "sqeuclidean"), cdist(counts, counts, "cityblock")

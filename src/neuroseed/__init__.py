@@ -21,7 +21,8 @@ One module per concern, in the order the workflow uses them:
   saved epoch), ``kept`` (finished runs kept, so an interrupted retrain loses nothing),
   ``hparam_search`` (random search), ``model_file`` (the
   trained-model file and its identity), ``runtime`` (backend set-up, embedding)
-- use and figures: ``embedding_search`` (embed and search new sequences), ``index`` (references
+- use and figures: ``embedding_search`` (embed and search new sequences), ``unary`` (counts'
+  unary codes: manhattan profiles as matrix products), ``index`` (references
   embedded once, searched fast), ``verify`` (exact nearest neighbours among candidates: banded
   Levenshtein, the calibrated stop, certificates), ``cli`` (the ``neuroseed`` command),
   ``retrieval`` and ``clustering`` (evaluations), ``metrics``, ``plots``, ``published``

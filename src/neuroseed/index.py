@@ -31,6 +31,7 @@ import numpy as np
 
 from neuroseed import NeuroseedError
 from neuroseed.io import atomic_path, loads_json
+from neuroseed.unary import unary_codes
 from neuroseed.verify import Bounds, trials_from_arrays
 
 FORMAT = 4  # 4: calibration trials of the exact search and the certificate's k-mer sets
@@ -218,24 +219,6 @@ def _popcount(words: np.ndarray, dtype) -> np.ndarray:
     return _BYTE_BITS[words.view(np.uint8)].sum(-1, dtype=dtype)
 
 
-def _unary(counts: np.ndarray, levels: np.ndarray):
-    """Sparse unary codes: column ``offset[j] + t`` is 1 where count j > t (t < levels[j]).
-    Squared euclidean distances between codes equal manhattan distances between counts
-    (clipped at ``levels``)."""
-    from scipy import sparse
-
-    offsets = np.concatenate([[0], np.cumsum(levels)[:-1]])
-    clipped = np.minimum(counts, levels[None, :]).astype(np.int64)
-    rows, cols = np.nonzero(clipped)
-    reps = clipped[rows, cols]
-    row_idx = np.repeat(rows, reps)
-    starts = np.repeat(offsets[cols], reps)
-    within = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-    data = np.ones(len(row_idx), np.float32)
-    shape = (len(counts), int(levels.sum()))
-    return sparse.csr_matrix((data, (row_idx, starts + within)), shape=shape)
-
-
 def _principal_axes(index: Index, counts, other, dims: int, seed: int):
     """The ``dims`` leading principal axes of a sample of the references' unary codes
     (through the sample's Gram matrix: the sample is far narrower than the codes are wide),
@@ -380,7 +363,7 @@ def _codes(index: Index, values: np.ndarray):
     """Sparse weighted unary codes of :func:`_values` (other columns rounded to their step;
     counts clipped at the references' largest)."""
     levels = index.value_levels
-    codes = _unary(np.asarray(values, np.int64), levels)
+    codes = unary_codes(np.asarray(values, np.int64), levels)
     return codes.multiply(np.repeat(_code_weights(index), levels)[None, :]).tocsr()
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from neuroseed.models import build_encoder
 from neuroseed.runtime import embed
+from neuroseed.unary import unary_codes
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +118,10 @@ def nearest_rows(counts: np.ndarray, k: int) -> np.ndarray:
     between rows of ``counts`` (non-negative integers), nearest first, of rows at the same
     distance the first. Exact, a block of rows at a time: the sum of ``|a - b|`` is
     ``sum(a) + sum(b) - 2 sum(min(a, b))``, and ``sum(min(a, b))`` is the dot product of
-    their unary codes (column ``(j, t)``: count ``j`` exceeds ``t``), one matrix product."""
+    their unary codes (:mod:`neuroseed.unary`), one matrix product."""
     n = len(counts)
     levels = counts.max(0) if n else np.zeros(counts.shape[1], np.int64)
-    planes = [counts[:, levels > t] > t for t in range(int(levels.max(initial=0)))]
-    unary = np.hstack([np.zeros((n, 0), bool), *planes]).astype(np.float32)
+    unary = unary_codes(counts, levels).toarray()  # dense: one BLAS product per block
     sums = counts.sum(1)
     rows = np.arange(n)
     out = np.empty((n, k), np.int64)

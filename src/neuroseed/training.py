@@ -27,12 +27,6 @@ from neuroseed.retrieval import ranks_of_truth
 from neuroseed.runtime import configure_backend, embed, pairwise_predictions
 from neuroseed.runtime import distances as distances_of
 from neuroseed.sampling import EpochPairs, GroupBatches, TrainingPool, training_data
-
-# the samplers' names imported from here before they had a module of their own (re-exported)
-from neuroseed.sampling import PoolPairs as PoolPairs
-from neuroseed.sampling import exact_distances as exact_distances
-from neuroseed.sampling import near_relatives as near_relatives
-from neuroseed.sampling import sample_pairs as sample_pairs
 from neuroseed.settings import TrainSettings
 
 log = logging.getLogger(__name__)
