@@ -101,7 +101,7 @@ rule fig_distance_functions:
 rule fig_rmse_table:
     input:
         figure_paths("rmse_table"),
-        f"results/{DATASET}/tables/rmse_table_claims.tsv",
+        paths.artifact("table", DATASET, table="rmse_table_claims"),
 
 
 rule fig_embedding_dim:
@@ -112,7 +112,7 @@ rule fig_embedding_dim:
 rule fig_hparam_search:
     input:
         figure_paths("hparam_search"),
-        f"results/{DATASET}/hparam_search/best.yaml",
+        paths.artifact("best_hparams", DATASET),
 
 
 rule fig_training_time:

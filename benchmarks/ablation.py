@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from neuroseed.artifacts import load_dataset  # noqa: E402
+from neuroseed import paths  # noqa: E402
+from neuroseed.artifacts import load_prepared  # noqa: E402
 from neuroseed.retrieval import ranks_of_truth, topk_accuracy  # noqa: E402
 
 COLUMNS = ("dataset", "run", "loss", "groups", "near", "pool", "epochs_run", "best_epoch")
@@ -37,9 +38,10 @@ COLUMNS += ("val_rmse_pct", "val_top1", "val_top5", "val_top10", "queries_scored
 COLUMNS += ("train_seconds",)
 
 
-def runs(dataset: Path, split: str, seeds: list[int] | None):
-    """Every trained run's folder of ``dataset`` on ``split`` (of ``seeds``), in name order."""
-    found = (p.parent for p in (dataset / "training" / split).glob("*/seed*/model.keras"))
+def runs(root: Path, dataset: str, split: str, seeds: list[int] | None):
+    """Every trained run's folder of ``dataset`` (under ``root``) on ``split`` (of ``seeds``),
+    in name order."""
+    found = (p.parent for p in root.glob(paths.glob("model", dataset, split=split)))
     return sorted(p for p in found if seeds is None or int(p.name[4:]) in seeds)
 
 
@@ -47,12 +49,12 @@ def score(run: Path, data, label: str) -> dict:
     from neuroseed.model_file import load_siamese
     from neuroseed.runtime import distances, embed
 
-    metrics = json.loads((run / "metrics.json").read_text())
-    history = np.genfromtxt(run / "history.tsv", delimiter="\t", names=True)
+    metrics = json.loads((run / paths.METRICS).read_text())
+    history = np.genfromtxt(run / paths.HISTORY, delimiter="\t", names=True)
     val = np.atleast_1d(history["val_rmse_pct"])
     queries, refs = data.parts["val"], data.parts["train"]
     exact = np.asarray(data.distances[np.ix_(queries, refs)])
-    encoder, head = load_siamese(run / "model.keras")
+    encoder, head = load_siamese(run / paths.MODEL)
     est = distances(head, embed(encoder, data.codes[queries]), embed(encoder, data.codes[refs]))
     ranks = ranks_of_truth(est, exact)
     top = topk_accuracy(ranks, (1, 5, 10))
@@ -87,14 +89,10 @@ def main(argv=None) -> None:
     configure_backend(args.threads, 0)
     rows = []
     for name in args.datasets:
-        base = args.results / name
-        data = load_dataset(
-            base / "encoding" / "encoded.npz",
-            base / "edit_distance" / "distances.npy",
-            base / "splits" / f"{args.split}.json",
-        )
-        found = runs(base, args.split, args.seeds)
+        data = load_prepared(name, args.split, args.results)
+        found = runs(args.results, name, args.split, args.seeds)
         if not found:
+            base = args.results / name
             sys.exit(f"{base}: no trained model under training/{args.split}/; run the workflow")
         for run in found:  # closed-form ones (kmer) too: the untrained reference
             rows.append(score(run, data, name))

@@ -23,8 +23,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = "results/{dataset}/training/random-s1/{encoder}-{distance}/seed{seed}"
-LOGS = "results/{dataset}/logs/train_model/random-s1/{encoder}-{distance}-seed{seed}.log"
+sys.path.insert(0, str(ROOT / "src"))
+
+from neuroseed import paths  # noqa: E402
+
+SPLIT = "random-s1"
 # The original code on gg2000 (seed 0, same split, same epoch budget): best figure of each row.
 PEER = {
     ("linear", "euclidean"): (21.2, "diverged at lr 0.01; 21.2 at lr 0.001"),
@@ -57,9 +60,9 @@ def main(argv=None):
         )
         for seed in seeds
     ] + [("kmer", dist, 0) for dist in args.kmer_distances]
-    keys = [dict(dataset=args.dataset, encoder=e, distance=d, seed=s) for e, d, s in runs]
+    keys = [dict(encoder=e, distance=d, seed=s, split=SPLIT) for e, d, s in runs]
     if not args.dry_run:
-        targets = [RUNS.format(**k) + "/metrics.json" for k in keys]
+        targets = [paths.artifact("metrics", args.dataset, **k) for k in keys]
         # --keep-going: a run that fails (a NaN loss) is counted below, not fatal
         cmd = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--keep-going"]
         subprocess.run([*cmd, *targets], cwd=ROOT, check=False)
@@ -69,8 +72,8 @@ def main(argv=None):
     extra: dict[tuple[str, str], dict] = {}
     for k in keys:
         pair = (k["encoder"], k["distance"])
-        metrics = ROOT / (RUNS.format(**k) + "/metrics.json")
-        log = ROOT / LOGS.format(**k)
+        metrics = ROOT / paths.artifact("metrics", args.dataset, **k)
+        log = ROOT / paths.log("train_model", paths.RUN_JOB, args.dataset, **k)
         if metrics.exists():
             m = json.loads(metrics.read_text())
             results.setdefault(pair, []).append(m["test_rmse_pct"])

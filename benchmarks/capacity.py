@@ -29,15 +29,19 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = "training/random-s1/cnn-hyperbolic/seed0/model.keras"
-# stage -> (its benchmark file under results/<dataset>/benchmarks, the work its time grows
-# with, what its memory grows with)
+sys.path.insert(0, str(ROOT / "src"))
+
+from neuroseed import paths  # noqa: E402
+
+RUN = {"split": "random-s1", "encoder": "cnn", "distance": "hyperbolic", "seed": 0}
+# stage -> (its job's part of its benchmark file's name under results/<dataset>/benchmarks, the
+# work its time grows with, what its memory grows with)
 STAGES = {
-    "prepare_sequences": ("prepare_sequences.tsv", "n", "n"),
-    "encode_sequences": ("encode_sequences.tsv", "n", "n"),
-    "compute_edit_distance": ("compute_edit_distance.tsv", "pairs", "n2"),
-    "split_sequences": ("split_sequences/random-s1.tsv", "n", "n"),
-    "train_model": ("train_model/random-s1/cnn-hyperbolic-seed0.tsv", "n", "matrix"),
+    "prepare_sequences": (None, "n", "n"),
+    "encode_sequences": (None, "n", "n"),
+    "compute_edit_distance": (None, "pairs", "n2"),
+    "split_sequences": (RUN["split"], "n", "n"),
+    "train_model": (paths.fill(paths.RUN_JOB, **RUN), "n", "matrix"),
 }
 # Training reads the whole matrix for its evaluation (capacity.training): its memory is fitted
 # as a base plus the matrix's 2·N² bytes, not a free N² slope. A free slope, fitted on 500-3,000
@@ -52,23 +56,23 @@ def work(kind: str, n: int) -> float:
 def run(n: int, cores: int, epochs: int) -> dict[str, dict[str, float]]:
     """The workflow up to one trained CNN on ``n`` records; each stage's seconds and MB."""
     dataset = f"cap{n}"
-    shutil.rmtree(ROOT / "results" / dataset, ignore_errors=True)
+    shutil.rmtree(ROOT / paths.dataset_dir(dataset), ignore_errors=True)
     config = {
         "dataset": dataset,
         "source": {"n_sequences": n},
         "training": {"encoders": ["cnn"], "distances": ["hyperbolic"]},
         "encoders": {"cnn": {"epochs": epochs}},
     }
-    path = ROOT / "results" / f".{dataset}.yaml"
+    path = ROOT / paths.RESULTS / f".{dataset}.yaml"
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(config))
-    cmd = [sys.executable, "-m", "snakemake", f"results/{dataset}/{MODEL}", "--quiet"]
+    cmd = [sys.executable, "-m", "snakemake", paths.artifact("model", dataset, **RUN), "--quiet"]
     cmd += ["--cores", str(cores), "--configfile", "config/config.yaml", str(path)]
     subprocess.run(cmd, cwd=ROOT, check=True)
     path.unlink()
     out = {}
-    for stage, (file, _, _) in STAGES.items():
-        with open(ROOT / "results" / dataset / "benchmarks" / file) as fh:
+    for stage, (job, _, _) in STAGES.items():
+        with open(ROOT / paths.benchmark(stage, job, dataset)) as fh:
             row = next(csv.DictReader(fh, delimiter="\t"))
         out[stage] = {"s": float(row["s"]), "mb": float(row["max_rss"])}
     print(n, json.dumps(out), file=sys.stderr, flush=True)
@@ -190,7 +194,7 @@ def main() -> None:
         rows.append({**total, "predicted_s": round(pred, 2), "time_ratio": round(pred / got, 3)})
     if not args.keep:
         for n in measured:
-            shutil.rmtree(ROOT / "results" / f"cap{n}", ignore_errors=True)
+            shutil.rmtree(ROOT / paths.dataset_dir(f"cap{n}"), ignore_errors=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="") as fh:

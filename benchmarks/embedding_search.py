@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from neuroseed import paths  # noqa: E402
 from neuroseed.edit_distance import edit_distance_matrix  # noqa: E402
 from neuroseed.sequences import load_records  # noqa: E402
 from neuroseed.sources import greengenes_paths  # noqa: E402
@@ -81,10 +82,10 @@ def main(argv=None):
     from neuroseed.runtime import configure_backend
 
     info = configure_backend(args.threads, 0)
-    runs = sorted((ROOT / "results" / args.dataset / "training" / args.split).glob("*/seed0"))
-    runs = [r for r in runs if (r / "model.keras").exists()]
+    models = paths.glob("model", args.dataset, split=args.split, seed=0)
+    runs = sorted(model.parent for model in (ROOT / paths.RESULTS).glob(models))
     if not runs:
-        sys.exit(f"no trained models under results/{args.dataset}/training/{args.split}/")
+        sys.exit(f"no trained models: nothing matches {paths.RESULTS}/{models}")
     sizes = sorted(args.n)
     rows = []
     for n in sizes:
@@ -104,15 +105,22 @@ def main(argv=None):
             exact_how = f"extrapolated ({args.exact_sample:,} sampled pairs)"
         print(f"N={n}: exact {exact_seconds:.1f} s ({exact_how})", file=sys.stderr, flush=True)
         for run in runs:
-            metrics = json.loads((run / "metrics.json").read_text())
+            metrics = json.loads((run / paths.METRICS).read_text())
             width = metrics.get("input", {}).get("width", metrics["padded_length"])
             # sequences longer than the model's input cannot be embedded: time the rest, scale up
             seqs_n = [s for s in seqs if len(s) <= width]
-            embed_s, pair_s = embedding_route(run / "model.keras", seqs_n, width)
+            embed_s, pair_s = embedding_route(run / paths.MODEL, seqs_n, width)
             scale = pairs / max(1, len(seqs_n) * (len(seqs_n) - 1) // 2)
             total = embed_s * len(seqs) / len(seqs_n) + pair_s * scale
-            evaluation = ROOT / "results" / args.dataset / "evaluation" / args.split
-            retrieval = evaluation / run.parent.name / "seed0" / "retrieval.json"
+            encoder, distance = run.parent.name.rsplit("-", 1)
+            retrieval = ROOT / paths.artifact(
+                "retrieval",
+                args.dataset,
+                split=args.split,
+                encoder=encoder,
+                distance=distance,
+                seed=0,
+            )
             top10 = json.loads(retrieval.read_text())["top10"] if retrieval.exists() else np.nan
             per_pair_exact = exact_seconds / pairs
             per_pair_emb = pair_s * scale / pairs
@@ -126,7 +134,7 @@ def main(argv=None):
 
     print(
         f"\nbackend {info['backend']} on {info['device']}, {args.threads} threads; "
-        f"models: results/{args.dataset}/training/{args.split}/*/seed0\n"
+        f"models: {paths.RESULTS}/{models}\n"
     )
     print("| N | model | embedding route (s) | exact ED (s) | speedup | top-10 retrieval | N* |")
     print("|---|---|---|---|---|---|---|")

@@ -34,21 +34,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from neuroseed.artifacts import load_dataset  # noqa: E402
+from neuroseed import paths  # noqa: E402
+from neuroseed.artifacts import load_prepared  # noqa: E402
 from neuroseed.io import read_fasta  # noqa: E402
 
 CODES = {"A": 0, "C": 1, "G": 2, "T": 3}
 
 
-def write_pickle(base: Path, split: str, out: Path) -> None:
+def write_pickle(dataset: str, split: str, out: Path) -> None:
     import torch
 
-    data = load_dataset(
-        base / "encoding/encoded.npz",
-        base / "edit_distance/distances.npy",
-        base / f"splits/{split}.json",
-    )
-    by_id = {rid: seq.upper() for rid, _, seq in read_fasta(base / "sequences/sequences.fasta")}
+    data = load_prepared(dataset, split, ROOT / paths.RESULTS)
+    fasta = ROOT / paths.artifact("sequences", dataset)
+    by_id = {rid: seq.upper() for rid, _, seq in read_fasta(fasta)}
     width = max(len(s) for s in by_id.values())
     sequences, distances = {}, {}
     for part, rows in data.parts.items():
@@ -77,10 +75,9 @@ def main() -> None:
     command = [c for c in args.command if c != "--"]
     if not command:
         ap.error("give the original's module and its arguments after --")
-    base = ROOT / "results" / args.dataset
-    data = base / "benchmarks/original/data.pkl"
+    data = ROOT / paths.dataset_dir(args.dataset) / paths.BENCHMARKS / "original" / "data.pkl"
     if not data.is_file():
-        write_pickle(base, args.split, data)
+        write_pickle(args.dataset, args.split, data)
     env = {
         **os.environ,
         "PYTHONPATH": str(Path(args.original).resolve()),

@@ -73,8 +73,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from neuroseed import registry  # noqa: E402
-from neuroseed.artifacts import load_dataset  # noqa: E402
+from neuroseed import paths, registry  # noqa: E402
+from neuroseed.artifacts import load_prepared  # noqa: E402
 from neuroseed.io import read_fasta  # noqa: E402
 
 COLUMNS = ("method", "kind", "pool", "top1", "top5", "top10", "seconds", "ms_per_query")
@@ -116,10 +116,11 @@ def held_out(base: Path, region: str, exclude: set[str], width: int) -> list[str
     from neuroseed.sequences import Record, clean_records
     from neuroseed.sources import greengenes_paths
 
-    taken = {seq.upper() for _, _, seq in read_fasta(base / "sequences/sequences.fasta")}
+    fasta = paths.artifact("sequences", base.name, root=base.parent)
+    taken = {seq.upper() for _, _, seq in read_fasta(fasta)}
     # the pools of every run whose models are measured: the dataset's and its ablations'
-    family = [base, *base.parent.glob(f"{base.name}_*")]
-    for pool in sorted(p for run in family for p in (run / "pool").glob("*.npz")):
+    family = (base.name, f"{base.name}_*")
+    for pool in sorted(p for run in family for p in base.parent.glob(paths.glob("pool", run))):
         with np.load(pool) as data:
             exclude |= {str(i) for i in data["ids"]}
             taken |= {s.decode() for s in data["sequences"]}
@@ -193,7 +194,7 @@ def protocols(args, base: Path, data, by_id: dict[str, str], region: str) -> lis
         queries = [unseen[i] for i in pick[:nq]]
         refs = [unseen[i] for i in pick[nq:]]
         digest = hashlib.sha256("\n".join(queries + ["#"] + refs).encode()).hexdigest()[:12]
-        cache = base / "benchmarks" / "retrieval" / f"truth-{name}-{digest}.npy"
+        cache = base / paths.BENCHMARKS / "retrieval" / f"truth-{name}-{digest}.npy"
         truth = exhaustive_truth(queries, refs, args.threads, cache)
         out.append(Protocol(name, queries, refs, truth, choose))
     return out
@@ -566,14 +567,12 @@ def main() -> None:
     from neuroseed.runtime import configure_backend
 
     configure_backend(args.threads, 0)
-    base = ROOT / "results" / args.dataset
-    data = load_dataset(
-        base / "encoding/encoded.npz",
-        base / "edit_distance/distances.npy",
-        base / f"splits/{args.split}.json",
-    )
-    region = json.loads((base / "sequences/provenance.json").read_text())["region"]["region"]
-    by_id = {rid: seq.upper() for rid, _, seq in read_fasta(base / "sequences/sequences.fasta")}
+    base = ROOT / paths.dataset_dir(args.dataset)
+    data = load_prepared(args.dataset, args.split, ROOT / paths.RESULTS)
+    provenance = json.loads((ROOT / paths.artifact("provenance", args.dataset)).read_text())
+    region = provenance["region"]["region"]
+    fasta = ROOT / paths.artifact("sequences", args.dataset)
+    by_id = {rid: seq.upper() for rid, _, seq in read_fasta(fasta)}
     out = Path(args.out or ROOT / "docs" / "results")
     width, length = data.codes.shape[1], data.length
 
@@ -584,12 +583,12 @@ def main() -> None:
         gen.exact = True
         generators.append(gen)
         generators.append(untrained_start(shipped, "0"))
-    pattern = f"*/training/{args.split}/*/seed{args.seed}/model.keras"
-    for path in sorted((ROOT / "results").glob(pattern)):
+    pattern = paths.glob("model", split=args.split, seed=args.seed)
+    for path in sorted((ROOT / paths.RESULTS).glob(pattern)):
         run = path.parents[4].name
         if run != args.dataset and not run.startswith(f"{args.dataset}_"):
             continue
-        metrics = json.loads((path.parent / "metrics.json").read_text())
+        metrics = json.loads((path.parent / paths.METRICS).read_text())
         if metrics["padded_length"] != length:
             continue
         name = f"{path.parent.parent.name} {path.parent.name} ({run})"

@@ -34,7 +34,8 @@ def run_one(job: dict) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
     import yaml
 
-    from neuroseed.artifacts import load_dataset
+    from neuroseed import paths
+    from neuroseed.artifacts import load_prepared
     from neuroseed.config import with_defaults
     from neuroseed.runtime import configure_backend
     from neuroseed.settings import TrainSettings, settings_from_config
@@ -42,12 +43,7 @@ def run_one(job: dict) -> dict:
 
     config = with_defaults(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()))
     configure_backend(job["threads"], job["seed"])
-    base = ROOT / "results" / job["dataset"]
-    data = load_dataset(
-        base / "encoding" / "encoded.npz",
-        base / "edit_distance" / "distances.npy",
-        base / "splits" / "random-s1.json",
-    )
+    data = load_prepared(job["dataset"], "random-s1", ROOT / paths.RESULTS)
     fields = settings_from_config(config, job["encoder"], job["distance"], job["seed"])
     for key, value in job["overrides"].items():
         (fields if key in fields else fields["hparams"])[key] = value

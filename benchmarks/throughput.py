@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from neuroseed import paths  # noqa: E402
 from neuroseed.config import with_defaults  # noqa: E402
 from neuroseed.encoding import encode  # noqa: E402
 from neuroseed.registry import TRAINED  # noqa: E402
@@ -137,7 +138,7 @@ def main(argv=None):
     p.add_argument(
         "--fasta",
         help="read the sequences from this FASTA instead (e.g. the workflow's "
-        "results/gg2000/sequences/sequences.fasta, where qiime-default-reference is absent)",
+        f"{paths.artifact('sequences', 'gg2000')}, where qiime-default-reference is absent)",
     )
     p.add_argument("--encoders", nargs="+", default=list(TRAINED), choices=TRAINED)
     p.add_argument("--distance", default="hyperbolic")

@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from neuroseed import paths  # noqa: E402
+
 
 def dead_channels(encoder, train_codes: np.ndarray, read: np.ndarray) -> list[str]:
     """Batch-norm inputs that are zero on every training read but not on ``read``."""
@@ -64,13 +66,15 @@ def main() -> None:
     from neuroseed.runtime import embed, load_run
     from neuroseed.training import evaluate
 
-    base = ROOT / "results" / args.dataset
     for name in args.runs:
+        pair, seed = name.split("/seed")
+        encoder, distance = pair.rsplit("-", 1)
+        model_fields = {"split": args.split, "encoder": encoder, "distance": distance, "seed": seed}
         run = load_run(
-            str(base / "training" / args.split / name / "model.keras"),
-            str(base / "encoding/encoded.npz"),
-            str(base / "edit_distance/distances.npy"),
-            str(base / f"splits/{args.split}.json"),
+            str(ROOT / paths.artifact("model", args.dataset, **model_fields)),
+            str(ROOT / paths.artifact("encoded", args.dataset)),
+            str(ROOT / paths.artifact("distances", args.dataset)),
+            str(ROOT / paths.artifact("split", args.dataset, split=args.split)),
         )
         data, test = run.data, run.data.parts["test"]
         rmse, target, pred = evaluate(

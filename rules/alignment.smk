@@ -1,12 +1,12 @@
 rule align_sequences:
     input:
-        fasta="results/{dataset}/sequences/sequences.fasta",
+        fasta=paths.artifact("sequences"),
     output:
-        aligned="results/{dataset}/alignment/aligned.fasta",
+        aligned=paths.artifact("aligned"),
     log:
-        "results/{dataset}/logs/align_sequences.log",
+        paths.log("align_sequences"),
     benchmark:
-        "results/{dataset}/benchmarks/align_sequences.tsv"
+        paths.benchmark("align_sequences")
     conda:
         "../envs/mafft.yaml"
     threads: config["threads"]["alignment"]

@@ -1,6 +1,6 @@
 import re
 
-from neuroseed import capacity, registry, sources
+from neuroseed import capacity, paths, registry, sources
 from neuroseed.config import canonical
 from neuroseed.settings import (
     search_settings,
@@ -48,7 +48,7 @@ if LOCAL_GPU_LIMIT:
 def edit_distance_tiles(wildcards):
     """The tile files the merge assembles, one per job of tiles.tile_jobs."""
     return [
-        f"results/{wildcards.dataset}/edit_distance/tiles/{k}.npz"
+        paths.artifact("distance_tile", wildcards.dataset, tile=k)
         for k in range(len(tile_jobs(ED_BLOCKS)))
     ]
 
@@ -83,9 +83,9 @@ def source_input(wildcards):
 
 def encoding_input(wildcards):
     """Raw sequences, plus their MAFFT alignment when encoding.alignment is mafft."""
-    inputs = {"fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta"}
+    inputs = {"fasta": paths.artifact("sequences", wildcards.dataset)}
     if config["encoding"]["alignment"] == "mafft":
-        inputs["aligned"] = f"results/{wildcards.dataset}/alignment/aligned.fasta"
+        inputs["aligned"] = paths.artifact("aligned", wildcards.dataset)
     return inputs
 
 
@@ -103,8 +103,8 @@ def split_name(method=None, depth=None, seed=None):
 
 def tree_path(dataset):
     """The dataset's own tree when it has one, else a UPGMA tree of its edit distances."""
-    name = "tree.nwk" if sources.has_tree(config["source"]) else "tree_upgma.nwk"
-    return f"results/{dataset}/sequences/{name}"
+    name = "tree" if sources.has_tree(config["source"]) else "upgma_tree"
+    return paths.artifact(name, dataset)
 
 
 def split_options(wildcards):
@@ -126,25 +126,32 @@ def tree_input(wildcards):
 
 def split_input(wildcards):
     """What a split reads; the user's split file is an input, so editing it reruns the split."""
-    inputs = {"fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta"}
+    inputs = {"fasta": paths.artifact("sequences", wildcards.dataset)}
     method = registry.parse_split(wildcards.split)["method"]
     if method == registry.SPLIT_FILE:
         inputs["file"] = config["split"]["file"]
         # which ids the filters dropped, to say so when the file names one of them
-        inputs["provenance"] = f"results/{wildcards.dataset}/sequences/provenance.json"
+        inputs["provenance"] = paths.artifact("provenance", wildcards.dataset)
     elif method == "distance":
-        inputs["distances"] = f"results/{wildcards.dataset}/edit_distance/distances.npy"
+        inputs["distances"] = paths.artifact("distances", wildcards.dataset)
     elif method == "tree":
         inputs["tree"] = tree_path(wildcards.dataset)
     return inputs
 
 
-def split_depth_runs(suffix):
-    """Runs of the split-depth experiment: methods x depths x seeds, one encoder/distance."""
+def split_depth_runs(name):
+    """Artifact ``name`` of each run of the split-depth experiment: methods x depths x seeds,
+    one encoder/distance."""
     e = config["split_depth"]
-    run = "{encoder}-{distance}".format(**e)
     return [
-        f"results/{DATASET}/training/{split_name(m, d, s)}/{run}/seed{s}/{suffix}"
+        paths.artifact(
+            name,
+            DATASET,
+            split=split_name(m, d, s),
+            encoder=e["encoder"],
+            distance=e["distance"],
+            seed=s,
+        )
         for m in e["methods"]
         for d in e["depths"]
         for s in e["seeds"]
@@ -154,14 +161,14 @@ def split_depth_runs(suffix):
 def split_depth_leakage():
     e = config["split_depth"]
     return [
-        f"results/{DATASET}/splits/{split_name(m, d, s)}.leakage.json"
+        paths.artifact("leakage_summary", DATASET, split=split_name(m, d, s))
         for m in e["methods"]
         for d in e["depths"]
         for s in e["seeds"]
     ]
 
 
-def training_grid(pattern, **fields):
+def training_grid(pattern):
     """``pattern`` expanded over every configured encoder x distance x seed (of that distance)."""
     t = config["training"]
     return [
@@ -175,18 +182,14 @@ def training_grid(pattern, **fields):
             encoder=encoder,
             distance=distance,
             seed=seeds(config, distance),
-            **fields,
         )
     ]
 
 
-def training_runs(suffix, stage="training"):
-    """One path per configured encoder x distance x seed under ``stage``, ending in ``suffix``."""
-    return training_grid(
-        "results/{dataset}/{stage}/{split}/{encoder}-{distance}/seed{seed}/{suffix}",
-        stage=stage,
-        suffix=suffix,
-    )
+def training_runs(name):
+    """Artifact ``name`` (a run's: model, metrics, retrieval, ...) of every configured encoder x
+    distance x seed."""
+    return training_grid(paths.artifact(name))
 
 
 def is_gg2000():
@@ -201,18 +204,16 @@ def is_gg2000():
 
 def training_benchmarks():
     """The ``benchmark:`` file of every configured training run (wall time, memory)."""
-    return training_grid(
-        "results/{dataset}/benchmarks/train_model/{split}/{encoder}-{distance}-seed{seed}.tsv"
-    )
+    return training_grid(paths.benchmark("train_model", paths.RUN_JOB))
 
 
 def figure_paths(name, *extra_figures):
     """PDF and PNG of a figure (and of its companions) plus the table behind them."""
     return [
-        f"results/{DATASET}/figures/{fig}.{ext}"
+        paths.artifact("figure", DATASET, figure=fig, ext=ext)
         for fig in (name, *extra_figures)
         for ext in ("pdf", "png")
-    ] + [f"results/{DATASET}/tables/{name}.tsv"]
+    ] + [paths.artifact("table", DATASET, table=name)]
 
 
 def train_settings(wildcards):
@@ -228,7 +229,7 @@ def train_settings(wildcards):
 def embedding_dim_runs():
     e = config["embedding_dim_sweep"]
     return expand(
-        "results/{dataset}/embedding_dim/{split}/{encoder}-{distance}/dim{dim}/seed{seed}/metrics.json",
+        paths.artifact("dim_metrics"),
         dataset=DATASET,
         split=split_name(),
         encoder=e["encoder"],
@@ -251,7 +252,7 @@ def hparam_search_runs():
     for encoder in h["encoders"]:
         search_space(config, encoder)  # a bad search space fails before any job runs
     return expand(
-        "results/{dataset}/hparam_search/{split}/{encoder}-{distance}/trials.tsv",
+        paths.artifact("trials"),
         dataset=DATASET,
         split=split_name(),
         encoder=h["encoders"],
@@ -261,29 +262,29 @@ def hparam_search_runs():
 
 def all_targets():
     targets = [
-        f"results/{DATASET}/sequences/provenance.json",
-        f"results/{DATASET}/config.yaml",
-        f"results/{DATASET}/splits/{split_name()}.leakage.tsv",
+        paths.artifact("provenance", DATASET),
+        paths.artifact("config", DATASET),
+        paths.artifact("leakage_table", DATASET, split=split_name()),
         *figure_paths("rmse"),
         *figure_paths("rmse_table"),
         *figure_paths("retrieval"),
         *figure_paths("clustering"),
         # the trained models are the product: deleting one reruns it (Snakemake would not
         # rebuild a deleted intermediate whose figures are up to date)
-        *training_runs("model.keras"),
+        *training_runs("model"),
     ]
     # the k-mer baseline has no epochs, hence no training curves
     if set(config["training"]["encoders"]) & set(registry.TRAINED):
         targets += figure_paths("training_curves") + figure_paths("training_time")
     if sources.has_tree(config["source"]):
-        targets.append(f"results/{DATASET}/sequences/tree.nwk")
+        targets.append(paths.artifact("tree", DATASET))
     return targets
 
 
 def pool_path():
     """The training pool of the configured size and seed (rule prepare_pool)."""
     p = config["training"]["pool"]
-    return f"results/{DATASET}/pool/pool-n{p['size']}-s{p['seed']}.npz"
+    return paths.artifact("pool", DATASET, size=p["size"], pool_seed=p["seed"])
 
 
 def pool_input(wildcards):
@@ -296,7 +297,7 @@ def pool_input(wildcards):
         return {}
     return {
         "pool": pool_path(),
-        "fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta",
+        "fasta": paths.artifact("sequences", wildcards.dataset),
     }
 
 
@@ -307,7 +308,7 @@ def leakage_pool_input(wildcards):
         return {}
     return {
         "pool": pool_path(),
-        "fasta": f"results/{wildcards.dataset}/sequences/sequences.fasta",
+        "fasta": paths.artifact("sequences", wildcards.dataset),
     }
 
 

@@ -2,13 +2,13 @@ if ED_BLOCKS == 1:
 
     rule compute_edit_distance:
         input:
-            fasta="results/{dataset}/sequences/sequences.fasta",
+            fasta=paths.artifact("sequences"),
         output:
-            distances="results/{dataset}/edit_distance/distances.npy",
+            distances=paths.artifact("distances"),
         log:
-            "results/{dataset}/logs/compute_edit_distance.log",
+            paths.log("compute_edit_distance"),
         benchmark:
-            "results/{dataset}/benchmarks/compute_edit_distance.tsv"
+            paths.benchmark("compute_edit_distance")
         conda:
             "../envs/neuroseed.yaml"
         threads: config["threads"]["edit_distance"]
@@ -27,13 +27,13 @@ else:
     # SLURM), merged into the same file as the single job's.
     rule edit_distance_tile:
         input:
-            fasta="results/{dataset}/sequences/sequences.fasta",
+            fasta=paths.artifact("sequences"),
         output:
-            tile=temp("results/{dataset}/edit_distance/tiles/{tile}.npz"),
+            tile=temp(paths.artifact("distance_tile")),
         log:
-            "results/{dataset}/logs/edit_distance_tile/{tile}.log",
+            paths.log("edit_distance_tile", "{tile}"),
         benchmark:
-            "results/{dataset}/benchmarks/edit_distance_tile/{tile}.tsv"
+            paths.benchmark("edit_distance_tile", "{tile}")
         conda:
             "../envs/neuroseed.yaml"
         threads: config["threads"]["edit_distance"]
@@ -50,14 +50,14 @@ else:
 
     rule merge_edit_distance:
         input:
-            fasta="results/{dataset}/sequences/sequences.fasta",
+            fasta=paths.artifact("sequences"),
             tiles=edit_distance_tiles,
         output:
-            distances="results/{dataset}/edit_distance/distances.npy",
+            distances=paths.artifact("distances"),
         log:
-            "results/{dataset}/logs/merge_edit_distance.log",
+            paths.log("merge_edit_distance"),
         benchmark:
-            "results/{dataset}/benchmarks/merge_edit_distance.tsv"
+            paths.benchmark("merge_edit_distance")
         conda:
             "../envs/neuroseed.yaml"
         resources:

@@ -1,9 +1,9 @@
 use rule train_model as train_model_dim with:
     output:
-        model="results/{dataset}/embedding_dim/{split}/{encoder}-{distance}/dim{dim}/seed{seed}/model.keras",
-        history="results/{dataset}/embedding_dim/{split}/{encoder}-{distance}/dim{dim}/seed{seed}/history.tsv",
-        metrics="results/{dataset}/embedding_dim/{split}/{encoder}-{distance}/dim{dim}/seed{seed}/metrics.json",
+        model=paths.artifact("dim_model"),
+        history=paths.artifact("dim_history"),
+        metrics=paths.artifact("dim_metrics"),
     log:
-        "results/{dataset}/logs/train_model_dim/{split}/{encoder}-{distance}-dim{dim}-seed{seed}.log",
+        paths.log("train_model_dim", paths.DIM_RUN_JOB),
     benchmark:
-        "results/{dataset}/benchmarks/train_model_dim/{split}/{encoder}-{distance}-dim{dim}-seed{seed}.tsv"
+        paths.benchmark("train_model_dim", paths.DIM_RUN_JOB)

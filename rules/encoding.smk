@@ -2,11 +2,11 @@ rule encode_sequences:
     input:
         unpack(encoding_input),
     output:
-        encoded="results/{dataset}/encoding/encoded.npz",
+        encoded=paths.artifact("encoded"),
     log:
-        "results/{dataset}/logs/encode_sequences.log",
+        paths.log("encode_sequences"),
     benchmark:
-        "results/{dataset}/benchmarks/encode_sequences.tsv"
+        paths.benchmark("encode_sequences")
     conda:
         "../envs/neuroseed.yaml"
     params:

@@ -1,15 +1,15 @@
 rule evaluate_retrieval:
     input:
-        model="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/model.keras",
-        encoded="results/{dataset}/encoding/encoded.npz",
-        distances="results/{dataset}/edit_distance/distances.npy",
-        split="results/{dataset}/splits/{split}.json",
+        model=paths.artifact("model"),
+        encoded=paths.artifact("encoded"),
+        distances=paths.artifact("distances"),
+        split=paths.artifact("split"),
     output:
-        "results/{dataset}/evaluation/{split}/{encoder}-{distance}/seed{seed}/retrieval.json",
+        paths.artifact("retrieval"),
     log:
-        "results/{dataset}/logs/evaluate_retrieval/{split}/{encoder}-{distance}-seed{seed}.log",
+        paths.log("evaluate_retrieval", paths.RUN_JOB),
     benchmark:
-        "results/{dataset}/benchmarks/evaluate_retrieval/{split}/{encoder}-{distance}-seed{seed}.tsv"
+        paths.benchmark("evaluate_retrieval", paths.RUN_JOB)
     conda:
         "../envs/neuroseed.yaml"
     threads: TRAINING_THREADS
@@ -22,16 +22,16 @@ rule evaluate_retrieval:
 
 rule evaluate_clustering:
     input:
-        model="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/model.keras",
-        encoded="results/{dataset}/encoding/encoded.npz",
-        distances="results/{dataset}/edit_distance/distances.npy",
-        split="results/{dataset}/splits/{split}.json",
+        model=paths.artifact("model"),
+        encoded=paths.artifact("encoded"),
+        distances=paths.artifact("distances"),
+        split=paths.artifact("split"),
     output:
-        "results/{dataset}/evaluation/{split}/{encoder}-{distance}/seed{seed}/clustering.tsv",
+        paths.artifact("clustering"),
     log:
-        "results/{dataset}/logs/evaluate_clustering/{split}/{encoder}-{distance}-seed{seed}.log",
+        paths.log("evaluate_clustering", paths.RUN_JOB),
     benchmark:
-        "results/{dataset}/benchmarks/evaluate_clustering/{split}/{encoder}-{distance}-seed{seed}.tsv"
+        paths.benchmark("evaluate_clustering", paths.RUN_JOB)
     conda:
         "../envs/neuroseed.yaml"
     threads: TRAINING_THREADS

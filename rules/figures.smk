@@ -1,23 +1,23 @@
 rule plot_rmse:
     input:
-        metrics=training_runs("metrics.json"),
+        metrics=training_runs("metrics"),
     output:
-        pdf="results/{dataset}/figures/rmse.pdf",
+        pdf=paths.artifact("figure", figure="rmse", ext="pdf"),
         png=report(
-            "results/{dataset}/figures/rmse.png",
+            paths.artifact("figure", figure="rmse", ext="png"),
             caption="../report/rmse.rst",
             category="Accuracy",
             labels={"result": "rmse", "type": "figure"},
         ),
         table=report(
-            "results/{dataset}/tables/rmse.tsv",
+            paths.artifact("table", table="rmse"),
             category="Accuracy",
             labels={"result": "rmse", "type": "table"},
         ),
     log:
-        "results/{dataset}/logs/plot_rmse.log",
+        paths.log("plot_rmse"),
     benchmark:
-        "results/{dataset}/benchmarks/plot_rmse.tsv"
+        paths.benchmark("plot_rmse")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -28,25 +28,25 @@ rule plot_rmse:
 
 rule plot_training_curves:
     input:
-        histories=training_runs("history.tsv"),
-        metrics=training_runs("metrics.json"),
+        histories=training_runs("history"),
+        metrics=training_runs("metrics"),
     output:
-        pdf="results/{dataset}/figures/training_curves.pdf",
+        pdf=paths.artifact("figure", figure="training_curves", ext="pdf"),
         png=report(
-            "results/{dataset}/figures/training_curves.png",
+            paths.artifact("figure", figure="training_curves", ext="png"),
             caption="../report/training_curves.rst",
             category="Training",
             labels={"result": "training_curves", "type": "figure"},
         ),
         table=report(
-            "results/{dataset}/tables/training_curves.tsv",
+            paths.artifact("table", table="training_curves"),
             category="Training",
             labels={"result": "training_curves", "type": "table"},
         ),
     log:
-        "results/{dataset}/logs/plot_training_curves.log",
+        paths.log("plot_training_curves"),
     benchmark:
-        "results/{dataset}/benchmarks/plot_training_curves.tsv"
+        paths.benchmark("plot_training_curves")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -57,39 +57,39 @@ rule plot_training_curves:
 
 rule plot_split_depth:
     input:
-        metrics=split_depth_runs("metrics.json"),
+        metrics=split_depth_runs("metrics"),
         leakage=split_depth_leakage(),
     output:
-        pdf="results/{dataset}/figures/split_depth.pdf",
+        pdf=paths.artifact("figure", figure="split_depth", ext="pdf"),
         png=report(
-            "results/{dataset}/figures/split_depth.png",
+            paths.artifact("figure", figure="split_depth", ext="png"),
             caption="../report/split_depth.rst",
             category="Split depth",
             labels={"result": "split_depth", "type": "figure"},
         ),
-        relative_pdf="results/{dataset}/figures/split_depth_relative.pdf",
+        relative_pdf=paths.artifact("figure", figure="split_depth_relative", ext="pdf"),
         relative_png=report(
-            "results/{dataset}/figures/split_depth_relative.png",
+            paths.artifact("figure", figure="split_depth_relative", ext="png"),
             caption="../report/split_depth_relative.rst",
             category="Split depth",
             labels={"result": "split_depth_relative", "type": "figure"},
         ),
-        leakage_pdf="results/{dataset}/figures/split_depth_leakage.pdf",
+        leakage_pdf=paths.artifact("figure", figure="split_depth_leakage", ext="pdf"),
         leakage_png=report(
-            "results/{dataset}/figures/split_depth_leakage.png",
+            paths.artifact("figure", figure="split_depth_leakage", ext="png"),
             caption="../report/split_depth_leakage.rst",
             category="Split depth",
             labels={"result": "split_depth_leakage", "type": "figure"},
         ),
         table=report(
-            "results/{dataset}/tables/split_depth.tsv",
+            paths.artifact("table", table="split_depth"),
             category="Split depth",
             labels={"result": "split_depth", "type": "table"},
         ),
     log:
-        "results/{dataset}/logs/plot_split_depth.log",
+        paths.log("plot_split_depth"),
     benchmark:
-        "results/{dataset}/benchmarks/plot_split_depth.tsv"
+        paths.benchmark("plot_split_depth")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -103,24 +103,24 @@ rule plot_split_depth:
 
 rule plot_retrieval:
     input:
-        training_runs("retrieval.json", stage="evaluation"),
+        training_runs("retrieval"),
     output:
-        pdf="results/{dataset}/figures/retrieval.pdf",
+        pdf=paths.artifact("figure", figure="retrieval", ext="pdf"),
         png=report(
-            "results/{dataset}/figures/retrieval.png",
+            paths.artifact("figure", figure="retrieval", ext="png"),
             caption="../report/retrieval.rst",
             category="Use of the embeddings",
             labels={"result": "retrieval", "type": "figure"},
         ),
         table=report(
-            "results/{dataset}/tables/retrieval.tsv",
+            paths.artifact("table", table="retrieval"),
             category="Use of the embeddings",
             labels={"result": "retrieval", "type": "table"},
         ),
     log:
-        "results/{dataset}/logs/plot_retrieval.log",
+        paths.log("plot_retrieval"),
     benchmark:
-        "results/{dataset}/benchmarks/plot_retrieval.tsv"
+        paths.benchmark("plot_retrieval")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -131,24 +131,24 @@ rule plot_retrieval:
 
 rule plot_clustering:
     input:
-        training_runs("clustering.tsv", stage="evaluation"),
+        training_runs("clustering"),
     output:
-        pdf="results/{dataset}/figures/clustering.pdf",
+        pdf=paths.artifact("figure", figure="clustering", ext="pdf"),
         png=report(
-            "results/{dataset}/figures/clustering.png",
+            paths.artifact("figure", figure="clustering", ext="png"),
             caption="../report/clustering.rst",
             category="Use of the embeddings",
             labels={"result": "clustering", "type": "figure"},
         ),
         table=report(
-            "results/{dataset}/tables/clustering.tsv",
+            paths.artifact("table", table="clustering"),
             category="Use of the embeddings",
             labels={"result": "clustering", "type": "table"},
         ),
     log:
-        "results/{dataset}/logs/plot_clustering.log",
+        paths.log("plot_clustering"),
     benchmark:
-        "results/{dataset}/benchmarks/plot_clustering.tsv"
+        paths.benchmark("plot_clustering")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -159,30 +159,30 @@ rule plot_clustering:
 
 rule plot_rmse_table:
     input:
-        metrics=training_runs("metrics.json"),
-        split=f"results/{{dataset}}/splits/{split_name()}.json",
+        metrics=training_runs("metrics"),
+        split=paths.artifact("split", split=split_name()),
     output:
-        pdf="results/{dataset}/figures/rmse_table.pdf",
+        pdf=paths.artifact("figure", figure="rmse_table", ext="pdf"),
         png=report(
-            "results/{dataset}/figures/rmse_table.png",
+            paths.artifact("figure", figure="rmse_table", ext="png"),
             caption="../report/rmse_table.rst",
             category="Accuracy",
             labels={"result": "rmse_table", "type": "figure"},
         ),
         table=report(
-            "results/{dataset}/tables/rmse_table.tsv",
+            paths.artifact("table", table="rmse_table"),
             category="Accuracy",
             labels={"result": "rmse_table", "type": "table"},
         ),
         claims=report(
-            "results/{dataset}/tables/rmse_table_claims.tsv",
+            paths.artifact("table", table="rmse_table_claims"),
             category="Accuracy",
             labels={"result": "rmse_table", "type": "the paper's claims"},
         ),
     log:
-        "results/{dataset}/logs/plot_rmse_table.log",
+        paths.log("plot_rmse_table"),
     benchmark:
-        "results/{dataset}/benchmarks/plot_rmse_table.tsv"
+        paths.benchmark("plot_rmse_table")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -193,25 +193,25 @@ rule plot_rmse_table:
 
 rule plot_training_time:
     input:
-        metrics=training_runs("metrics.json"),
+        metrics=training_runs("metrics"),
         benchmarks=training_benchmarks(),
     output:
-        pdf="results/{dataset}/figures/training_time.pdf",
+        pdf=paths.artifact("figure", figure="training_time", ext="pdf"),
         png=report(
-            "results/{dataset}/figures/training_time.png",
+            paths.artifact("figure", figure="training_time", ext="png"),
             caption="../report/training_time.rst",
             category="Training",
             labels={"result": "training_time", "type": "figure"},
         ),
         table=report(
-            "results/{dataset}/tables/training_time.tsv",
+            paths.artifact("table", table="training_time"),
             category="Training",
             labels={"result": "training_time", "type": "table"},
         ),
     log:
-        "results/{dataset}/logs/plot_training_time.log",
+        paths.log("plot_training_time"),
     benchmark:
-        "results/{dataset}/benchmarks/plot_training_time.tsv"
+        paths.benchmark("plot_training_time")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -225,22 +225,22 @@ rule plot_embedding_dim:
     input:
         metrics=embedding_dim_runs(),
     output:
-        pdf="results/{dataset}/figures/embedding_dim.pdf",
+        pdf=paths.artifact("figure", figure="embedding_dim", ext="pdf"),
         png=report(
-            "results/{dataset}/figures/embedding_dim.png",
+            paths.artifact("figure", figure="embedding_dim", ext="png"),
             caption="../report/embedding_dim.rst",
             category="Embedding dimension",
             labels={"result": "embedding_dim", "type": "figure"},
         ),
         table=report(
-            "results/{dataset}/tables/embedding_dim.tsv",
+            paths.artifact("table", table="embedding_dim"),
             category="Embedding dimension",
             labels={"result": "embedding_dim", "type": "table"},
         ),
     log:
-        "results/{dataset}/logs/plot_embedding_dim.log",
+        paths.log("plot_embedding_dim"),
     benchmark:
-        "results/{dataset}/benchmarks/plot_embedding_dim.tsv"
+        paths.benchmark("plot_embedding_dim")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -256,23 +256,23 @@ rule plot_hparam_search:
     input:
         trials=hparam_search_runs(),
     output:
-        pdf="results/{dataset}/figures/hparam_search.pdf",
+        pdf=paths.artifact("figure", figure="hparam_search", ext="pdf"),
         png=report(
-            "results/{dataset}/figures/hparam_search.png",
+            paths.artifact("figure", figure="hparam_search", ext="png"),
             caption="../report/hparam_search.rst",
             category="Hyperparameter search",
             labels={"result": "hparam_search", "type": "figure"},
         ),
         table=report(
-            "results/{dataset}/tables/hparam_search.tsv",
+            paths.artifact("table", table="hparam_search"),
             category="Hyperparameter search",
             labels={"result": "hparam_search", "type": "table"},
         ),
-        best="results/{dataset}/hparam_search/best.yaml",
+        best=paths.artifact("best_hparams"),
     log:
-        "results/{dataset}/logs/plot_hparam_search.log",
+        paths.log("plot_hparam_search"),
     benchmark:
-        "results/{dataset}/benchmarks/plot_hparam_search.tsv"
+        paths.benchmark("plot_hparam_search")
     conda:
         "../envs/neuroseed.yaml"
     params:

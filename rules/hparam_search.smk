@@ -1,14 +1,14 @@
 rule search_hparams:
     input:
-        encoded="results/{dataset}/encoding/encoded.npz",
-        distances="results/{dataset}/edit_distance/distances.npy",
-        split="results/{dataset}/splits/{split}.json",
+        encoded=paths.artifact("encoded"),
+        distances=paths.artifact("distances"),
+        split=paths.artifact("split"),
     output:
-        "results/{dataset}/hparam_search/{split}/{encoder}-{distance}/trials.tsv",
+        paths.artifact("trials"),
     log:
-        "results/{dataset}/logs/search_hparams/{split}/{encoder}-{distance}.log",
+        paths.log("search_hparams", "{split}/{encoder}-{distance}"),
     benchmark:
-        "results/{dataset}/benchmarks/search_hparams/{split}/{encoder}-{distance}.tsv"
+        paths.benchmark("search_hparams", "{split}/{encoder}-{distance}")
     conda:
         "../envs/neuroseed.yaml"
     threads: TRAINING_THREADS
@@ -20,9 +20,12 @@ rule search_hparams:
         space=hparam_space,
         trials=config["hparam_search"]["trials"],
         # keras-tuner's records of finished trials: an interrupted search resumes from them
-        state=lambda wildcards: (
-            f"results/{wildcards.dataset}/hparam_search/{wildcards.split}/"
-            f"{wildcards.encoder}-{wildcards.distance}/tuner"
+        state=lambda wildcards: paths.artifact(
+            "tuner",
+            wildcards.dataset,
+            split=wildcards.split,
+            encoder=wildcards.encoder,
+            distance=wildcards.distance,
         ),
     script:
         "../scripts/search_hparams.py"

@@ -1,10 +1,10 @@
 rule fetch_patric:
     output:
-        raw=directory("results/{dataset}/raw/patric"),
+        raw=directory(paths.artifact("patric_raw")),
     log:
-        "results/{dataset}/logs/fetch_patric.log",
+        paths.log("fetch_patric"),
     benchmark:
-        "results/{dataset}/benchmarks/fetch_patric.tsv"
+        paths.benchmark("fetch_patric")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -15,14 +15,14 @@ rule fetch_patric:
 
 rule process_patric:
     input:
-        raw="results/{dataset}/raw/patric",
+        raw=paths.artifact("patric_raw"),
     output:
-        fasta=sources.fetched_fasta("{dataset}"),
-        provenance="results/{dataset}/raw/patric_provenance.json",
+        fasta=paths.artifact("patric_fasta"),
+        provenance=paths.artifact("patric_provenance"),
     log:
-        "results/{dataset}/logs/process_patric.log",
+        paths.log("process_patric"),
     benchmark:
-        "results/{dataset}/benchmarks/process_patric.tsv"
+        paths.benchmark("process_patric")
     conda:
         "../envs/neuroseed.yaml"
     params:

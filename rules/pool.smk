@@ -1,15 +1,15 @@
 rule prepare_pool:
     input:
         unpack(pool_source),
-        fasta="results/{dataset}/sequences/sequences.fasta",
-        encoded="results/{dataset}/encoding/encoded.npz",
+        fasta=paths.artifact("sequences"),
+        encoded=paths.artifact("encoded"),
     output:
-        pool="results/{dataset}/pool/pool-n{size}-s{pool_seed}.npz",
-        report="results/{dataset}/pool/pool-n{size}-s{pool_seed}.json",
+        pool=paths.artifact("pool"),
+        report=paths.artifact("pool_report"),
     log:
-        "results/{dataset}/logs/prepare_pool/pool-n{size}-s{pool_seed}.log",
+        paths.log("prepare_pool", paths.POOL),
     benchmark:
-        "results/{dataset}/benchmarks/prepare_pool/pool-n{size}-s{pool_seed}.tsv"
+        paths.benchmark("prepare_pool", paths.POOL)
     conda:
         "../envs/neuroseed.yaml"
     params:

@@ -1,15 +1,15 @@
 rule save_config:
     output:
         report(
-            "results/{dataset}/config.yaml",
+            paths.artifact("config"),
             caption="../report/config.rst",
             category="Configuration",
             labels={"result": "config", "type": "settings"},
         ),
     log:
-        "results/{dataset}/logs/save_config.log",
+        paths.log("save_config"),
     benchmark:
-        "results/{dataset}/benchmarks/save_config.tsv"
+        paths.benchmark("save_config")
     conda:
         "../envs/neuroseed.yaml"
     params:

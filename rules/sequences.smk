@@ -2,12 +2,12 @@ rule prepare_sequences:
     input:
         unpack(source_input),
     output:
-        fasta="results/{dataset}/sequences/sequences.fasta",
-        provenance="results/{dataset}/sequences/provenance.json",
+        fasta=paths.artifact("sequences"),
+        provenance=paths.artifact("provenance"),
     log:
-        "results/{dataset}/logs/prepare_sequences.log",
+        paths.log("prepare_sequences"),
     benchmark:
-        "results/{dataset}/benchmarks/prepare_sequences.tsv"
+        paths.benchmark("prepare_sequences")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -20,13 +20,13 @@ rule prepare_sequences:
 rule prune_tree:
     input:
         unpack(tree_input),
-        fasta="results/{dataset}/sequences/sequences.fasta",
+        fasta=paths.artifact("sequences"),
     output:
-        tree="results/{dataset}/sequences/tree.nwk",
+        tree=paths.artifact("tree"),
     log:
-        "results/{dataset}/logs/prune_tree.log",
+        paths.log("prune_tree"),
     benchmark:
-        "results/{dataset}/benchmarks/prune_tree.tsv"
+        paths.benchmark("prune_tree")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -37,14 +37,14 @@ rule prune_tree:
 
 rule build_tree:
     input:
-        fasta="results/{dataset}/sequences/sequences.fasta",
-        distances="results/{dataset}/edit_distance/distances.npy",
+        fasta=paths.artifact("sequences"),
+        distances=paths.artifact("distances"),
     output:
-        tree="results/{dataset}/sequences/tree_upgma.nwk",
+        tree=paths.artifact("upgma_tree"),
     log:
-        "results/{dataset}/logs/build_tree.log",
+        paths.log("build_tree"),
     benchmark:
-        "results/{dataset}/benchmarks/build_tree.tsv"
+        paths.benchmark("build_tree")
     conda:
         "../envs/neuroseed.yaml"
     script:

@@ -2,11 +2,11 @@ rule split_sequences:
     input:
         unpack(split_input),
     output:
-        split="results/{dataset}/splits/{split}.json",
+        split=paths.artifact("split"),
     log:
-        "results/{dataset}/logs/split_sequences/{split}.log",
+        paths.log("split_sequences", "{split}"),
     benchmark:
-        "results/{dataset}/benchmarks/split_sequences/{split}.tsv"
+        paths.benchmark("split_sequences", "{split}")
     conda:
         "../envs/neuroseed.yaml"
     params:
@@ -18,16 +18,16 @@ rule split_sequences:
 rule report_leakage:
     input:
         unpack(leakage_pool_input),
-        split="results/{dataset}/splits/{split}.json",
-        encoded="results/{dataset}/encoding/encoded.npz",
-        distances="results/{dataset}/edit_distance/distances.npy",
+        split=paths.artifact("split"),
+        encoded=paths.artifact("encoded"),
+        distances=paths.artifact("distances"),
     output:
-        table="results/{dataset}/splits/{split}.leakage.tsv",
-        summary="results/{dataset}/splits/{split}.leakage.json",
+        table=paths.artifact("leakage_table"),
+        summary=paths.artifact("leakage_summary"),
     log:
-        "results/{dataset}/logs/report_leakage/{split}.log",
+        paths.log("report_leakage", "{split}"),
     benchmark:
-        "results/{dataset}/benchmarks/report_leakage/{split}.tsv"
+        paths.benchmark("report_leakage", "{split}")
     conda:
         "../envs/neuroseed.yaml"
     threads: config["threads"]["edit_distance"]

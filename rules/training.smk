@@ -1,17 +1,17 @@
 rule train_model:
     input:
         unpack(pool_input),
-        encoded="results/{dataset}/encoding/encoded.npz",
-        distances="results/{dataset}/edit_distance/distances.npy",
-        split="results/{dataset}/splits/{split}.json",
+        encoded=paths.artifact("encoded"),
+        distances=paths.artifact("distances"),
+        split=paths.artifact("split"),
     output:
-        model="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/model.keras",
-        history="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/history.tsv",
-        metrics="results/{dataset}/training/{split}/{encoder}-{distance}/seed{seed}/metrics.json",
+        model=paths.artifact("model"),
+        history=paths.artifact("history"),
+        metrics=paths.artifact("metrics"),
     log:
-        "results/{dataset}/logs/train_model/{split}/{encoder}-{distance}-seed{seed}.log",
+        paths.log("train_model", paths.RUN_JOB),
     benchmark:
-        "results/{dataset}/benchmarks/train_model/{split}/{encoder}-{distance}-seed{seed}.tsv"
+        paths.benchmark("train_model", paths.RUN_JOB)
     conda:
         "../envs/neuroseed.yaml"
     threads: TRAINING_THREADS

@@ -5,9 +5,10 @@ One module per concern, in the order the workflow uses them:
 - names and settings: ``config`` (the workflow config, checked; ``schema.yaml`` holds every
   default), ``registry`` (encoder, distance, split and source names; split-name format),
   ``settings`` (one training run's settings), ``sources`` (where sequences and trees come from)
-- files: ``io`` (FASTA, JSON, atomic writes), ``artifacts`` (loading checked artifacts),
-  ``workflow`` (job scripts' logging and one-line errors), ``capacity`` (memory and wall time
-  a heavy job asks a cluster for)
+- files: ``paths`` (where every artifact of a dataset lies under ``results/<dataset>/``, each
+  path written once), ``io`` (FASTA, JSON, atomic writes), ``artifacts`` (loading checked
+  artifacts), ``workflow`` (job scripts' logging and one-line errors), ``capacity`` (memory
+  and wall time a heavy job asks a cluster for)
 - data stages: ``patric`` (PATRIC/BV-BRC retrieval), ``regions`` (in-silico amplicons),
   ``sequences`` (validation), ``trees``
   (phylogenies), ``alignment`` (MAFFT), ``encoding`` (padding to integer arrays),

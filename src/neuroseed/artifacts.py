@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neuroseed import NeuroseedError, registry
+from neuroseed import NeuroseedError, paths, registry
 from neuroseed.io import damaged, read_json
 
 ENCODED_KEYS = ("codes", "lengths", "ids", "padded_length")
@@ -62,13 +62,12 @@ def npz_problem(path: str | os.PathLike, keys=ENCODED_KEYS) -> str | None:
 
 def check_dataset_artifacts(dataset: str) -> None:
     """Raise for a damaged matrix or encoding of ``results/<dataset>/`` (cheap header checks)."""
-    base = Path("results") / dataset
     checks = (
-        (base / "edit_distance" / "distances.npy", npy_problem),
-        (base / "encoding" / "encoded.npz", npz_problem),
+        (paths.artifact("distances", dataset), npy_problem),
+        (paths.artifact("encoded", dataset), npz_problem),
     )
     for path, problem in checks:
-        if path.is_file() and (what := problem(path)):
+        if Path(path).is_file() and (what := problem(path)):
             raise damaged(path, what)
 
 
@@ -195,4 +194,14 @@ def load_dataset(encoded: str, distances_npy: str, split_json: str | None = None
         alphabet_size=int(data["alphabet_size"]) if "alphabet_size" in data else 4,
         distances=load_distances(distances_npy, len(ids)),
         parts=split_indices(read_json(split_json), ids, split_json) if split_json else {},
+    )
+
+
+def load_prepared(dataset: str, split: str, root: str | os.PathLike = paths.RESULTS) -> Dataset:
+    """The encoding, matrix and split ``split`` the workflow made for ``dataset`` (under
+    ``root``), each checked."""
+    return load_dataset(
+        paths.artifact("encoded", dataset, root=root),
+        paths.artifact("distances", dataset, root=root),
+        paths.artifact("split", dataset, root=root, split=split),
     )

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 # module-qualified calls below, so tests can stand in for one function
-from neuroseed import NeuroseedError, embedding_search, io, model_file
+from neuroseed import NeuroseedError, embedding_search, io, model_file, paths
 from neuroseed import index as ref_index
 from neuroseed.runtime import configure_backend
 from neuroseed.verify import Bounds, Progress, Stop, competition_ranks, trials_to_arrays
@@ -33,17 +33,16 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="neuroseed",
         description="Neural distance embeddings of DNA sequences: use a model trained by the "
-        "NeuroSEED workflow (results/<dataset>/training/.../model.keras).",
+        f"NeuroSEED workflow (results/<dataset>/training/.../{paths.MODEL}).",
     )
     sub = p.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    model_help = "a trained model.keras, or the name of a pretrained one ({})".format(
-        ", ".join(model_file.pretrained_names()) or "none installed"
-    )
+    pretrained = ", ".join(model_file.pretrained_names()) or "none installed"
+    model_help = f"a trained {paths.MODEL}, or the name of a pretrained one ({pretrained})"
     common.add_argument(
         "--length",
         type=int,
-        help="the normaliser L the model was trained with (default: from metrics.json)",
+        help=f"the normaliser L the model was trained with (default: from {paths.METRICS})",
     )
     common.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="CPU threads")
     common.add_argument("--batch-size", type=int, default=256, help="sequences per batch")
@@ -501,7 +500,7 @@ def _model_path(args) -> Path:
         raise NeuroseedError("give the model once: as the first argument or with --model")
     if not (args.model or option):
         raise NeuroseedError(
-            "no model: give a model.keras or a pretrained name ("
+            f"no model: give a {paths.MODEL} or a pretrained name ("
             + (", ".join(model_file.pretrained_names()) or "none installed")
             + ")"
         )

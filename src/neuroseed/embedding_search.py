@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroseed import NeuroseedError
+from neuroseed import NeuroseedError, paths
 from neuroseed import index as ref_index
 from neuroseed.encoding import encode
 from neuroseed.io import loads_json, read_fasta
@@ -86,10 +86,10 @@ def load_model(path: str | Path, length: int | None = None) -> Trained:
     elif identity is not None:
         length, source = identity.padded_length, f"{path} ({IDENTITY})"
     else:
-        metrics = path.with_name("metrics.json")
+        metrics = path.with_name(paths.METRICS)
         if not metrics.is_file():
             raise NeuroseedError(
-                f"{path}: no metrics.json beside the model to read the normaliser L from; "
+                f"{path}: no {paths.METRICS} beside the model to read the normaliser L from; "
                 "give it with --length"
             )
         length, source = _padded_length(metrics), str(metrics)

@@ -14,21 +14,21 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from neuroseed import NeuroseedError
+from neuroseed import NeuroseedError, paths
 
 # Which rule writes which artifact (by file name), for the message that says how to rebuild it.
 RULES = {
-    "distances.npy": "compute_edit_distance or merge_edit_distance",
-    "encoded.npz": "encode_sequences",
-    "sequences.fasta": "prepare_sequences",
-    "provenance.json": "prepare_sequences",
-    "metrics.json": "train_model",
+    paths.DISTANCES: "compute_edit_distance or merge_edit_distance",
+    paths.ENCODED: "encode_sequences",
+    paths.SEQUENCES: "prepare_sequences",
+    paths.PROVENANCE: "prepare_sequences",
+    paths.METRICS: "train_model",
 }
 
 
 def damaged(path: str | os.PathLike, what: str) -> NeuroseedError:
     path = Path(path)
-    by_folder = {"splits": "split_sequences", "pool": "prepare_pool"}
+    by_folder = {paths.folder("split"): "split_sequences", paths.folder("pool"): "prepare_pool"}
     rule = RULES.get(path.name) or by_folder.get(path.parent.name)
     fix = f" (rule {rule} rebuilds it)" if rule else ""
     return NeuroseedError(f"{path}: damaged ({what}); delete it and run snakemake again{fix}")

@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from neuroseed import NeuroseedError
+from neuroseed import NeuroseedError, paths
 from neuroseed.io import atomic_path, loads_json
 
 IDENTITY = "neuroseed.json"
@@ -54,13 +54,19 @@ def read_identity(path: str | Path) -> Identity | None:
     except (zipfile.BadZipFile, ValueError, TypeError) as exc:
         raise NeuroseedError(
             f"{path}: its {IDENTITY} is damaged ({type(exc).__name__}); retrain it (rule "
-            "train_model) or give a model.keras written by the NeuroSEED workflow"
+            f"train_model) or give a {paths.MODEL} written by the NeuroSEED workflow"
         ) from None
 
 
 # where the workflow keeps a trained model: <split>/<encoder>-<distance>/seed<seed>/model.keras
 PLACE = re.compile(
-    r"(?P<split>[^/]+)/(?P<encoder>[a-z_]+)-(?P<distance>[a-z]+)/seed(?P<seed>\d+)/[^/]+$"
+    paths.RUN.format(
+        split=r"(?P<split>[^/]+)",
+        encoder=r"(?P<encoder>[a-z_]+)",
+        distance=r"(?P<distance>[a-z]+)",
+        seed=r"(?P<seed>\d+)",
+    )
+    + r"/[^/]+$"
 )
 
 
@@ -105,7 +111,7 @@ def identity(path: str | Path) -> Identity:
     found = read_identity(path)
     if found is not None:
         return found
-    metrics = Path(path).with_name("metrics.json")
+    metrics = Path(path).with_name(paths.METRICS)
     try:
         m = loads_json(metrics.read_text())
         width = m.get("input", {}).get("width", m["padded_length"])
@@ -173,7 +179,7 @@ def load_siamese(path: str | Path):
     path = Path(path)
     if not path.is_file():
         raise NeuroseedError(f"{path}: model file not found")
-    retrain = "give a model.keras trained by the NeuroSEED workflow"
+    retrain = f"give a {paths.MODEL} trained by the NeuroSEED workflow"
     # Keras reports a damaged archive as "File not found"; say what is wrong before it does
     if path.suffix == ".keras" and not zipfile.is_zipfile(path):
         raise NeuroseedError(

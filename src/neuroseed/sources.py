@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neuroseed import NeuroseedError
+from neuroseed import NeuroseedError, paths
 
 
 def greengenes_paths() -> tuple[Path, Path]:
@@ -21,11 +21,6 @@ def greengenes_paths() -> tuple[Path, Path]:
             "(pip install qiime-default-reference)"
         ) from exc
     return Path(qdr.get_reference_sequences()), Path(qdr.get_reference_tree())
-
-
-def fetched_fasta(dataset: str) -> str:
-    """Where the PATRIC/BV-BRC download of a dataset lands."""
-    return f"results/{dataset}/raw/patric.fasta"
 
 
 def user_files(source: dict) -> dict[str, str]:
@@ -66,7 +61,7 @@ def has_tree(source: dict) -> bool:
 def sequence_input(source: dict, dataset: str) -> dict[str, str]:
     """What the sequence stage reads besides package data."""
     if source["type"] == "patric":
-        return {"fasta": fetched_fasta(dataset)}
+        return {"fasta": paths.artifact("patric_fasta", dataset)}
     fasta = user_files(source).get("source.fasta")
     return {"fasta": fasta} if fasta else {}
 
