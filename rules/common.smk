@@ -216,6 +216,34 @@ def figure_paths(name, *extra_figures):
     ] + [paths.artifact("table", DATASET, table=name)]
 
 
+def figure_outputs(name, category, companions=(), **more):
+    """A plot rule's outputs: PDF and PNG of figure ``name`` and of each companion (named
+    ``<name>_<part>``), the PNGs in the report with their captions (report/<figure>.rst), the
+    table behind them, then ``more``."""
+    outputs = {}
+    for fig in (name, *companions):
+        prefix = fig.removeprefix(name).lstrip("_")
+        key = f"{prefix}_" if prefix else ""
+        outputs[f"{key}pdf"] = paths.artifact("figure", figure=fig, ext="pdf")
+        outputs[f"{key}png"] = report(
+            paths.artifact("figure", figure=fig, ext="png"),
+            caption=f"../report/{fig}.rst",
+            category=category,
+            labels={"result": fig, "type": "figure"},
+        )
+    outputs["table"] = report(
+        paths.artifact("table", table=name),
+        category=category,
+        labels={"result": name, "type": "table"},
+    )
+    return {**outputs, **more}
+
+
+def figure_title(title):
+    """A plot rule's title param: the dataset's name, then ``title``."""
+    return lambda wildcards: f"{wildcards.dataset}: {title}"
+
+
 def train_settings(wildcards):
     """Everything that defines one training run; a change reruns only the runs it touches."""
     settings = settings_from_config(

@@ -1,19 +1,15 @@
+# One rule per figure, plot_<figure>: its inputs, report category, title and params differ; its
+# outputs (PDF, PNG in the report, the table behind them) come from figure_outputs() of
+# common.smk, its log and benchmark from neuroseed.paths. Each stays a rule of its own, with its
+# script written out: Snakemake records that line's text with every output ("code" rerun
+# trigger), so a rule built in a loop would rerun every figure made before.
+
+
 rule plot_rmse:
     input:
         metrics=training_runs("metrics"),
     output:
-        pdf=paths.artifact("figure", figure="rmse", ext="pdf"),
-        png=report(
-            paths.artifact("figure", figure="rmse", ext="png"),
-            caption="../report/rmse.rst",
-            category="Accuracy",
-            labels={"result": "rmse", "type": "figure"},
-        ),
-        table=report(
-            paths.artifact("table", table="rmse"),
-            category="Accuracy",
-            labels={"result": "rmse", "type": "table"},
-        ),
+        **figure_outputs("rmse", "Accuracy"),
     log:
         paths.log("plot_rmse"),
     benchmark:
@@ -21,7 +17,7 @@ rule plot_rmse:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        title=lambda wildcards: f"{wildcards.dataset}: test %RMSE by encoder and distance",
+        title=figure_title("test %RMSE by encoder and distance"),
     script:
         "../scripts/plot_rmse.py"
 
@@ -31,18 +27,7 @@ rule plot_training_curves:
         histories=training_runs("history"),
         metrics=training_runs("metrics"),
     output:
-        pdf=paths.artifact("figure", figure="training_curves", ext="pdf"),
-        png=report(
-            paths.artifact("figure", figure="training_curves", ext="png"),
-            caption="../report/training_curves.rst",
-            category="Training",
-            labels={"result": "training_curves", "type": "figure"},
-        ),
-        table=report(
-            paths.artifact("table", table="training_curves"),
-            category="Training",
-            labels={"result": "training_curves", "type": "table"},
-        ),
+        **figure_outputs("training_curves", "Training"),
     log:
         paths.log("plot_training_curves"),
     benchmark:
@@ -50,7 +35,7 @@ rule plot_training_curves:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        title=lambda wildcards: f"{wildcards.dataset}: %RMSE per epoch",
+        title=figure_title("%RMSE per epoch"),
     script:
         "../scripts/plot_training_curves.py"
 
@@ -60,31 +45,10 @@ rule plot_split_depth:
         metrics=split_depth_runs("metrics"),
         leakage=split_depth_leakage(),
     output:
-        pdf=paths.artifact("figure", figure="split_depth", ext="pdf"),
-        png=report(
-            paths.artifact("figure", figure="split_depth", ext="png"),
-            caption="../report/split_depth.rst",
-            category="Split depth",
-            labels={"result": "split_depth", "type": "figure"},
-        ),
-        relative_pdf=paths.artifact("figure", figure="split_depth_relative", ext="pdf"),
-        relative_png=report(
-            paths.artifact("figure", figure="split_depth_relative", ext="png"),
-            caption="../report/split_depth_relative.rst",
-            category="Split depth",
-            labels={"result": "split_depth_relative", "type": "figure"},
-        ),
-        leakage_pdf=paths.artifact("figure", figure="split_depth_leakage", ext="pdf"),
-        leakage_png=report(
-            paths.artifact("figure", figure="split_depth_leakage", ext="png"),
-            caption="../report/split_depth_leakage.rst",
-            category="Split depth",
-            labels={"result": "split_depth_leakage", "type": "figure"},
-        ),
-        table=report(
-            paths.artifact("table", table="split_depth"),
-            category="Split depth",
-            labels={"result": "split_depth", "type": "table"},
+        **figure_outputs(
+            "split_depth",
+            "Split depth",
+            companions=("split_depth_relative", "split_depth_leakage"),
         ),
     log:
         paths.log("plot_split_depth"),
@@ -93,9 +57,8 @@ rule plot_split_depth:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        title=lambda wildcards: (
-            f"{wildcards.dataset}: {config['split_depth']['encoder']}"
-            f" + {config['split_depth']['distance']}"
+        title=figure_title(
+            f"{config['split_depth']['encoder']} + {config['split_depth']['distance']}"
         ),
     script:
         "../scripts/plot_split_depth.py"
@@ -105,18 +68,7 @@ rule plot_retrieval:
     input:
         training_runs("retrieval"),
     output:
-        pdf=paths.artifact("figure", figure="retrieval", ext="pdf"),
-        png=report(
-            paths.artifact("figure", figure="retrieval", ext="png"),
-            caption="../report/retrieval.rst",
-            category="Use of the embeddings",
-            labels={"result": "retrieval", "type": "figure"},
-        ),
-        table=report(
-            paths.artifact("table", table="retrieval"),
-            category="Use of the embeddings",
-            labels={"result": "retrieval", "type": "table"},
-        ),
+        **figure_outputs("retrieval", "Use of the embeddings"),
     log:
         paths.log("plot_retrieval"),
     benchmark:
@@ -124,7 +76,7 @@ rule plot_retrieval:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        title=lambda wildcards: f"{wildcards.dataset}: closest-string retrieval",
+        title=figure_title("closest-string retrieval"),
     script:
         "../scripts/plot_retrieval.py"
 
@@ -133,18 +85,7 @@ rule plot_clustering:
     input:
         training_runs("clustering"),
     output:
-        pdf=paths.artifact("figure", figure="clustering", ext="pdf"),
-        png=report(
-            paths.artifact("figure", figure="clustering", ext="png"),
-            caption="../report/clustering.rst",
-            category="Use of the embeddings",
-            labels={"result": "clustering", "type": "figure"},
-        ),
-        table=report(
-            paths.artifact("table", table="clustering"),
-            category="Use of the embeddings",
-            labels={"result": "clustering", "type": "table"},
-        ),
+        **figure_outputs("clustering", "Use of the embeddings"),
     log:
         paths.log("plot_clustering"),
     benchmark:
@@ -152,7 +93,7 @@ rule plot_clustering:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        title=lambda wildcards: f"{wildcards.dataset}: hierarchical clustering",
+        title=figure_title("hierarchical clustering"),
     script:
         "../scripts/plot_clustering.py"
 
@@ -162,22 +103,14 @@ rule plot_rmse_table:
         metrics=training_runs("metrics"),
         split=paths.artifact("split", split=split_name()),
     output:
-        pdf=paths.artifact("figure", figure="rmse_table", ext="pdf"),
-        png=report(
-            paths.artifact("figure", figure="rmse_table", ext="png"),
-            caption="../report/rmse_table.rst",
-            category="Accuracy",
-            labels={"result": "rmse_table", "type": "figure"},
-        ),
-        table=report(
-            paths.artifact("table", table="rmse_table"),
-            category="Accuracy",
-            labels={"result": "rmse_table", "type": "table"},
-        ),
-        claims=report(
-            paths.artifact("table", table="rmse_table_claims"),
-            category="Accuracy",
-            labels={"result": "rmse_table", "type": "the paper's claims"},
+        **figure_outputs(
+            "rmse_table",
+            "Accuracy",
+            claims=report(
+                paths.artifact("table", table="rmse_table_claims"),
+                category="Accuracy",
+                labels={"result": "rmse_table", "type": "the paper's claims"},
+            ),
         ),
     log:
         paths.log("plot_rmse_table"),
@@ -186,7 +119,7 @@ rule plot_rmse_table:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        title=lambda wildcards: f"{wildcards.dataset}: test %RMSE, encoder x distance",
+        title=figure_title("test %RMSE, encoder x distance"),
     script:
         "../scripts/plot_rmse_table.py"
 
@@ -196,18 +129,7 @@ rule plot_training_time:
         metrics=training_runs("metrics"),
         benchmarks=training_benchmarks(),
     output:
-        pdf=paths.artifact("figure", figure="training_time", ext="pdf"),
-        png=report(
-            paths.artifact("figure", figure="training_time", ext="png"),
-            caption="../report/training_time.rst",
-            category="Training",
-            labels={"result": "training_time", "type": "figure"},
-        ),
-        table=report(
-            paths.artifact("table", table="training_time"),
-            category="Training",
-            labels={"result": "training_time", "type": "table"},
-        ),
+        **figure_outputs("training_time", "Training"),
     log:
         paths.log("plot_training_time"),
     benchmark:
@@ -215,7 +137,7 @@ rule plot_training_time:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        title=lambda wildcards: f"{wildcards.dataset}: training time",
+        title=figure_title("training time"),
         reference=is_gg2000(),
     script:
         "../scripts/plot_training_time.py"
@@ -225,18 +147,7 @@ rule plot_embedding_dim:
     input:
         metrics=embedding_dim_runs(),
     output:
-        pdf=paths.artifact("figure", figure="embedding_dim", ext="pdf"),
-        png=report(
-            paths.artifact("figure", figure="embedding_dim", ext="png"),
-            caption="../report/embedding_dim.rst",
-            category="Embedding dimension",
-            labels={"result": "embedding_dim", "type": "figure"},
-        ),
-        table=report(
-            paths.artifact("table", table="embedding_dim"),
-            category="Embedding dimension",
-            labels={"result": "embedding_dim", "type": "table"},
-        ),
+        **figure_outputs("embedding_dim", "Embedding dimension"),
     log:
         paths.log("plot_embedding_dim"),
     benchmark:
@@ -244,8 +155,8 @@ rule plot_embedding_dim:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        title=lambda wildcards: (
-            f"{wildcards.dataset}: {config['embedding_dim_sweep']['encoder']} encoder,"
+        title=figure_title(
+            f"{config['embedding_dim_sweep']['encoder']} encoder,"
             " test %RMSE vs embedding dimension"
         ),
     script:
@@ -256,19 +167,11 @@ rule plot_hparam_search:
     input:
         trials=hparam_search_runs(),
     output:
-        pdf=paths.artifact("figure", figure="hparam_search", ext="pdf"),
-        png=report(
-            paths.artifact("figure", figure="hparam_search", ext="png"),
-            caption="../report/hparam_search.rst",
-            category="Hyperparameter search",
-            labels={"result": "hparam_search", "type": "figure"},
+        **figure_outputs(
+            "hparam_search",
+            "Hyperparameter search",
+            best=paths.artifact("best_hparams"),
         ),
-        table=report(
-            paths.artifact("table", table="hparam_search"),
-            category="Hyperparameter search",
-            labels={"result": "hparam_search", "type": "table"},
-        ),
-        best=paths.artifact("best_hparams"),
     log:
         paths.log("plot_hparam_search"),
     benchmark:
@@ -276,8 +179,8 @@ rule plot_hparam_search:
     conda:
         "../envs/neuroseed.yaml"
     params:
-        title=lambda wildcards: (
-            f"{wildcards.dataset}: random search, {config['hparam_search']['trials']} trials"
+        title=figure_title(
+            f"random search, {config['hparam_search']['trials']} trials"
             f" per encoder ({config['hparam_search']['distance']})"
         ),
         config={"encoders": config["encoders"], "training": config["training"]},

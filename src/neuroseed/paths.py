@@ -129,9 +129,9 @@ def glob(name: str, dataset: str = "*", **values) -> str:
     return f"{dataset}/{fill(ARTIFACTS[name], glob=True, **values)}"
 
 
-def _record(folder: str, ext: str, rule: str, job: str | None, dataset: str, values) -> str:
+def _record(kind: str, ext: str, rule: str, job: str | None, dataset: str, values) -> str:
     name = rule if job is None else f"{rule}/{fill(job, **values)}"
-    return f"{dataset_dir(dataset)}/{folder}/{name}.{ext}"
+    return f"{dataset_dir(dataset)}/{kind}/{name}.{ext}"
 
 
 def log(rule: str, job: str | None = None, dataset: str = "{dataset}", **values) -> str:
