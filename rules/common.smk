@@ -3,13 +3,13 @@ import re
 from neuroseed import capacity, paths, registry, sources
 from neuroseed.config import canonical
 from neuroseed.settings import (
-    search_settings,
-    search_space,
+    tuning_settings,
+    tuning_space,
     seeds,
     settings_from_config,
 )
 from neuroseed.tiles import tile_jobs
-from neuroseed.workflow import gpu_limit, prefer_checkout, training_threads
+from neuroseed.jobs import gpu_limit, prefer_checkout, training_threads
 
 # Job scripts import this checkout's library, as the Snakefile does.
 prefer_checkout(f"{workflow.basedir}/src")
@@ -267,18 +267,18 @@ def embedding_dim_runs():
     )
 
 
-def hparam_settings(wildcards):
-    return canonical(search_settings(config, wildcards.encoder, wildcards.distance))
+def tuning_settings_of(wildcards):
+    return canonical(tuning_settings(config, wildcards.encoder, wildcards.distance))
 
 
-def hparam_space(wildcards):
-    return canonical(search_space(config, wildcards.encoder))
+def tuning_space_of(wildcards):
+    return canonical(tuning_space(config, wildcards.encoder))
 
 
-def hparam_search_runs():
-    h = config["hparam_search"]
+def tuning_runs():
+    h = config["tuning"]
     for encoder in h["encoders"]:
-        search_space(config, encoder)  # a bad search space fails before any job runs
+        tuning_space(config, encoder)  # a bad search space fails before any job runs
     return expand(
         paths.artifact("trials"),
         dataset=DATASET,

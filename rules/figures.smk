@@ -163,26 +163,26 @@ rule plot_embedding_dim:
         "../scripts/plot_embedding_dim.py"
 
 
-rule plot_hparam_search:
+rule plot_tuning:
     input:
-        trials=hparam_search_runs(),
+        trials=tuning_runs(),
     output:
         **figure_outputs(
-            "hparam_search",
+            "tuning",
             "Hyperparameter search",
             best=paths.artifact("best_hparams"),
         ),
     log:
-        paths.log("plot_hparam_search"),
+        paths.log("plot_tuning"),
     benchmark:
-        paths.benchmark("plot_hparam_search")
+        paths.benchmark("plot_tuning")
     conda:
         "../envs/neuroseed.yaml"
     params:
         title=figure_title(
-            f"random search, {config['hparam_search']['trials']} trials"
-            f" per encoder ({config['hparam_search']['distance']})"
+            f"random search, {config['tuning']['trials']} trials"
+            f" per encoder ({config['tuning']['distance']})"
         ),
         config={"encoders": config["encoders"], "training": config["training"]},
     script:
-        "../scripts/plot_hparam_search.py"
+        "../scripts/plot_tuning.py"

@@ -8,7 +8,7 @@ localrules:
     fig_distance_functions,
     fig_rmse_table,
     fig_embedding_dim,
-    fig_hparam_search,
+    fig_tuning,
     fig_training_time,
     paper,
 
@@ -55,9 +55,9 @@ rule fig_embedding_dim:
         figure_paths("embedding_dim"),
 
 
-rule fig_hparam_search:
+rule fig_tuning:
     input:
-        figure_paths("hparam_search"),
+        figure_paths("tuning"),
         paths.artifact("best_hparams", DATASET),
 
 
@@ -72,7 +72,7 @@ rule paper:
         rules.fig_distance_functions.input,
         rules.fig_rmse_table.input,
         rules.fig_embedding_dim.input,
-        rules.fig_hparam_search.input,
+        rules.fig_tuning.input,
         rules.fig_training_time.input,
         rules.fig_split_depth.input,
         rules.fig_retrieval.input,

@@ -1,10 +1,10 @@
 """UPGMA tree from the exact edit distances, for datasets without a tree (rule build_tree)."""
 
-from neuroseed import trees, workflow
+from neuroseed import jobs, trees
 
 
 def main(smk):
     trees.build(smk.input.distances, smk.input.fasta, smk.output.tree)
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

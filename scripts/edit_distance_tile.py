@@ -1,6 +1,6 @@
 """One tile job of the exact edit-distance matrix (rule edit_distance_tile)."""
 
-from neuroseed import edit_distance, workflow
+from neuroseed import edit_distance, jobs
 
 
 def main(smk):
@@ -13,4 +13,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

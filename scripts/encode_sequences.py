@@ -1,6 +1,6 @@
 """Pad and encode sequences to a fixed-length integer array (rule encode_sequences)."""
 
-from neuroseed import encoding, workflow
+from neuroseed import encoding, jobs
 
 
 def main(smk):
@@ -8,4 +8,4 @@ def main(smk):
     encoding.encode_fasta(smk.input.fasta, smk.output.encoded, smk.params.length, aligned)
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

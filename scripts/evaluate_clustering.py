@@ -1,6 +1,6 @@
 """Hierarchical clustering from one trained model's embeddings (rule evaluate_clustering)."""
 
-from neuroseed import workflow
+from neuroseed import jobs
 
 
 def main(smk):
@@ -18,4 +18,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

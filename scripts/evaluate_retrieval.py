@@ -1,6 +1,6 @@
 """Closest-string retrieval with one trained model (rule evaluate_retrieval)."""
 
-from neuroseed import workflow
+from neuroseed import jobs
 
 
 def main(smk):
@@ -19,4 +19,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -1,6 +1,6 @@
 """The tile jobs' files assembled into the exact matrix (rule merge_edit_distance)."""
 
-from neuroseed import edit_distance, workflow
+from neuroseed import edit_distance, jobs
 
 
 def main(smk):
@@ -9,4 +9,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -1,7 +1,7 @@
 """Clustering quality (Dasgupta cost increase) per encoder and distance: table and figure
 (rule plot_clustering)."""
 
-from neuroseed import plots, workflow
+from neuroseed import jobs, plots
 
 
 def main(smk):
@@ -10,4 +10,4 @@ def main(smk):
     plots.plot_clustering(table, smk.output.pdf, smk.output.png, title=smk.params.title)
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -1,7 +1,7 @@
 """Closest-string retrieval accuracy per encoder and distance: table and figure
 (rule plot_retrieval)."""
 
-from neuroseed import plots, workflow
+from neuroseed import jobs, plots
 
 
 def main(smk):
@@ -10,4 +10,4 @@ def main(smk):
     plots.plot_retrieval(table, smk.output.pdf, smk.output.png, title=smk.params.title)
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -1,6 +1,6 @@
 """Test %RMSE mean ± sd per encoder x distance beside the published table (rule plot_rmse_table)."""
 
-from neuroseed import io, plots, workflow
+from neuroseed import io, jobs, plots
 
 
 def main(smk):
@@ -12,4 +12,4 @@ def main(smk):
     plots.plot_rmse_table(summary, smk.output.pdf, smk.output.png, title=smk.params.title)
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

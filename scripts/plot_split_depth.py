@@ -1,6 +1,6 @@
 """The split-depth experiment's table and figures (rule plot_split_depth)."""
 
-from neuroseed import plots, workflow
+from neuroseed import jobs, plots
 
 
 def main(smk):
@@ -16,4 +16,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -1,6 +1,6 @@
 """Training and validation curves of every run: table and figure (rule plot_training_curves)."""
 
-from neuroseed import plots, workflow
+from neuroseed import jobs, plots
 
 
 def main(smk):
@@ -9,4 +9,4 @@ def main(smk):
     plots.plot_training_curves(table, smk.output.pdf, smk.output.png, title=smk.params.title)
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -1,6 +1,6 @@
 """Wall time and throughput of every training run (rule plot_training_time)."""
 
-from neuroseed import plots, workflow
+from neuroseed import jobs, plots
 
 
 def main(smk):
@@ -15,4 +15,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -1,6 +1,6 @@
 """Draw the training pool: sequences outside the dataset, encoded like it (rule prepare_pool)."""
 
-from neuroseed import pool, sources, workflow
+from neuroseed import jobs, pool, sources
 
 
 def main(smk):
@@ -18,4 +18,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

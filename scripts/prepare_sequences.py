@@ -1,6 +1,6 @@
 """Draw, validate and write the dataset's sequences (rule prepare_sequences)."""
 
-from neuroseed import sequences, workflow
+from neuroseed import jobs, sequences
 
 
 def main(smk):
@@ -14,4 +14,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -1,6 +1,6 @@
 """Exact product, lengths, one per genome, de-duplication -> FASTA (rule process_patric)."""
 
-from neuroseed import patric, workflow
+from neuroseed import jobs, patric
 
 
 def main(smk):
@@ -8,4 +8,4 @@ def main(smk):
     patric.process(query, smk.input.raw, smk.output.fasta, smk.output.provenance)
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

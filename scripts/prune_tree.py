@@ -1,6 +1,6 @@
 """Prune the reference tree to the dataset's sequences (rule prune_tree)."""
 
-from neuroseed import trees, workflow
+from neuroseed import jobs, trees
 from neuroseed.io import read_fasta
 
 
@@ -9,4 +9,4 @@ def main(smk):
     trees.prepare(smk.params.source, ids, smk.output.tree)
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -1,7 +1,7 @@
 """Nearest-training-sequence (and training-pool) distance of every test sequence (rule
 report_leakage)."""
 
-from neuroseed import splits, workflow
+from neuroseed import jobs, splits
 
 
 def main(smk):
@@ -17,4 +17,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -1,7 +1,7 @@
 """The validated configuration of this run, defaults filled in, for the report (rule
 save_config)."""
 
-from neuroseed import workflow
+from neuroseed import jobs
 
 
 def main(smk):
@@ -11,4 +11,4 @@ def main(smk):
     write_yaml(smk.output[0], dict(smk.config))
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -1,6 +1,6 @@
 """Train/validation/test split (rule split_sequences)."""
 
-from neuroseed import splits, workflow
+from neuroseed import jobs, splits
 
 
 def main(smk):
@@ -16,4 +16,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

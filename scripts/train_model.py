@@ -1,6 +1,6 @@
 """Train one Siamese encoder with one distance (rule train_model)."""
 
-from neuroseed import workflow
+from neuroseed import jobs
 
 
 def main(smk):
@@ -24,4 +24,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

@@ -38,9 +38,9 @@ def test_the_default_config_passes():
         ("encoders.mlp.dropout", math.nan, "encoders.mlp.dropout: nan"),
         ("training.embedding_dim", math.inf, "training.embedding_dim: inf"),
         (
-            "hparam_search.space",
+            "tuning.space",
             {"linear": {"learning_rate": [0.01, math.nan]}},
-            "hparam_search.space.linear.learning_rate[1]: nan is not a finite number",
+            "tuning.space.linear.learning_rate[1]: nan is not a finite number",
         ),
         (
             "encoders.cnn.kernel_size",
@@ -72,6 +72,13 @@ def test_unknown_key_names_the_allowed_ones():
     msg = str(err.value)
     assert msg.startswith("config: training: unknown key 'epoch' (allowed: batch_size,")
     assert "\n" not in msg
+
+
+def test_a_renamed_key_names_its_new_name():
+    with pytest.raises(NeuroseedError) as err:
+        check_config(with_value("hparam_search", {"trials": 3}))
+    assert str(err.value).startswith("config: config: unknown key 'hparam_search' ('hparam_search'")
+    assert "is now 'tuning': rename it" in str(err.value)
 
 
 def test_yaml_text_that_looks_like_a_number_gets_a_hint():

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from conftest import SNAKEMAKE, copy_workflow
 
-from neuroseed.workflow import gpu_limit, local_gpus
+from neuroseed.jobs import gpu_limit, local_gpus
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ def test_a_machine_runs_as_many_gpu_jobs_at_once_as_it_has_gpus(work, fake_gpus)
 def test_training_jobs_take_at_most_half_the_local_cores():
     """Two training jobs side by side on a machine running the jobs itself; a cluster job gets
     threads.training whatever the submitting machine has."""
-    from neuroseed.workflow import training_threads
+    from neuroseed.jobs import training_threads
 
     assert training_threads(4, 2, None) == 1
     assert training_threads(4, 3, None) == 1

@@ -5,13 +5,13 @@ import sys
 
 import pytest
 
-from neuroseed.workflow import prefer_checkout
+from neuroseed.jobs import prefer_checkout
 
 JOB = """
 import errno
 from types import SimpleNamespace
 from neuroseed import NeuroseedError
-from neuroseed.workflow import run
+from neuroseed.jobs import run
 
 def main(smk):
     raise {exc}

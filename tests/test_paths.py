@@ -27,10 +27,11 @@ NAMES = (
     "clustering.tsv",
     "trials.tsv",
     "best.yaml",
+    ".checkpoint.npz",
 )
 # a split's files (splits/<split>.json, .leakage.tsv/.json), and a path pattern of the rules
 PATTERNS = re.compile(r"(^|/)splits(/|$)|\.leakage\.|results/\{")
-CHECKED = ("Snakefile", "rules/*.smk", "scripts/*.py", "src/neuroseed/*.py", "benchmarks/*.py")
+CHECKED = ("Snakefile", "rules/*.smk", "scripts/*.py", "src/neuroseed/**/*.py", "benchmarks/*.py")
 STRINGS = {tokenize.STRING} | {getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
 STATEMENT_START = (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
 

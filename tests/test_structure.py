@@ -207,7 +207,7 @@ def test_the_snakefile_side_of_the_library_loads_no_numpy_or_keras():
     code = textwrap.dedent(
         """
         import sys
-        from neuroseed import artifacts, config, paths, registry, settings, sources, tiles, workflow
+        from neuroseed import artifacts, config, jobs, paths, registry, settings, sources, tiles
         print(sorted(m for m in ("numpy", "keras", "tensorflow", "pandas") if m in sys.modules))
         """
     )

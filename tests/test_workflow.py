@@ -385,7 +385,7 @@ PAPER_FIGURES = (
     "rmse_table",
     "training_time",
     "embedding_dim",
-    "hparam_search",
+    "tuning",
     "split_depth",
     "retrieval",
     "clustering",
@@ -428,15 +428,15 @@ def test_paper_target_builds_every_figure(paper_run):
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
 
 
-def test_hparam_search_scores_trials_and_feeds_back(paper_run):
+def test_tuning_scores_trials_and_feeds_back(paper_run):
     import pandas as pd
     import yaml
 
     res = paper_run / "results" / "tiny"
-    trials = pd.read_csv(res / "tables" / "hparam_search.tsv", sep="\t")
+    trials = pd.read_csv(res / "tables" / "tuning.tsv", sep="\t")
     assert len(trials) == 4 and set(trials["model"]) == {"linear", "cnn"}
     assert trials["val_rmse_pct"].notna().all()
-    best = yaml.safe_load((res / "hparam_search" / "best.yaml").read_text())
+    best = yaml.safe_load((res / "tuning" / "best.yaml").read_text())
     linear = best["encoders"]["linear"]
     # the tiny config's linear learning rate is {default: 0.01, euclidean: 1e-4}
     assert linear["learning_rate"]["default"] == 0.01
@@ -444,7 +444,7 @@ def test_hparam_search_scores_trials_and_feeds_back(paper_run):
     assert linear["learning_rate"]["hyperbolic"] in (0.001, 0.01)
     assert best["encoders"]["cnn"]["batch_size"]["default"] == 128
     # fed back, it retrains hyperbolic runs of the searched encoders only
-    shutil.copy(res / "hparam_search" / "best.yaml", paper_run / "best.yaml")
+    shutil.copy(res / "tuning" / "best.yaml", paper_run / "best.yaml")
     out = smk(paper_run, "-n", "--configfile", "tiny.yaml", "best.yaml").stdout
     trained = {
         line.split("/")[4] for line in out.splitlines() if "output: results/tiny/training" in line
@@ -464,12 +464,10 @@ def test_report_holds_every_figure_and_the_config(paper_run):
 
 def test_bad_search_space_fails_in_one_line(tiny_run):
     (tiny_run / "space.yaml").write_text(
-        json.dumps({"hparam_search": {"space": {"linear": {"filters": [8, 16]}}}})
+        json.dumps({"tuning": {"space": {"linear": {"filters": [8, 16]}}}})
     )
-    proc = smk(
-        tiny_run, "-n", "fig_hparam_search", "--configfile", "tiny.yaml", "space.yaml", check=False
-    )
+    proc = smk(tiny_run, "-n", "fig_tuning", "--configfile", "tiny.yaml", "space.yaml", check=False)
     assert proc.returncode != 0
-    assert "hparam_search.space.linear.filters: not a setting of encoder 'linear'" in (
+    assert "tuning.space.linear.filters: not a setting of encoder 'linear'" in (
         proc.stdout + proc.stderr
     )

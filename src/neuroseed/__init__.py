@@ -7,7 +7,8 @@ One module per concern, in the order the workflow uses them:
   ``settings`` (one training run's settings), ``sources`` (where sequences and trees come from)
 - files: ``paths`` (where every artifact of a dataset lies under ``results/<dataset>/``, each
   path written once), ``io`` (FASTA, JSON, atomic writes), ``artifacts`` (loading checked
-  artifacts), ``workflow`` (job scripts' logging and one-line errors), ``capacity`` (memory
+  artifacts), ``jobs`` (how the workflow's jobs run: threads, GPUs, logs and one-line errors),
+  ``capacity`` (memory
   and wall time a heavy job asks a cluster for)
 - data stages: ``patric`` (PATRIC/BV-BRC retrieval), ``regions`` (in-silico amplicons),
   ``sequences`` (validation), ``trees``
@@ -20,7 +21,7 @@ One module per concern, in the order the workflow uses them:
   ``sampling`` (each epoch's training pairs or groups), ``training`` (fitting, evaluation,
   the training stage), ``checkpoint`` (a killed run resumes after its last
   saved epoch), ``kept`` (finished runs kept, so an interrupted retrain loses nothing),
-  ``hparam_search`` (random search), ``model_file`` (the
+  ``tuning`` (random hyperparameter search), ``model_file`` (the
   trained-model file and its identity), ``runtime`` (backend set-up, embedding)
 - use and figures: ``embedding_search`` (embed and search new sequences), ``unary`` (counts'
   unary codes: manhattan profiles as matrix products), ``index`` (references

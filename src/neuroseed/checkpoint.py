@@ -30,9 +30,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from neuroseed import paths
 from neuroseed.io import atomic_path
 
-NAME = ".checkpoint.npz"
+NAME = paths.CHECKPOINT
 EVERY_SECONDS = 60.0  # a save costs milliseconds, an epoch of the paper's CNN ~20 s on 2 cores
 log = logging.getLogger(__name__)
 

@@ -63,6 +63,10 @@ def check_finite(config: dict) -> None:
             )
 
 
+# Keys renamed since a release; an old config names the new key in its error.
+RENAMED = {"hparam_search": "tuning"}
+
+
 def _schema_message(error) -> str:
     """One line for the most relevant schema violation."""
     key = key_name(error.absolute_path)
@@ -71,6 +75,8 @@ def _schema_message(error) -> str:
         allowed = set(error.schema.get("properties", {}))
         unknown = sorted(set(value) - allowed)
         hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+        if renamed := [f"'{old}' is now '{RENAMED[old]}'" for old in unknown if old in RENAMED]:
+            hint = f" ({', '.join(renamed)}: rename it)"
         return f"{key}: unknown key {', '.join(map(repr, unknown))}{hint}"
     if key == "dataset" and error.validator == "pattern":
         return (

@@ -34,6 +34,8 @@ DISTANCES = "distances.npy"
 MODEL = "model.keras"
 HISTORY = "history.tsv"
 METRICS = "metrics.json"
+# A training run's saved state between epochs, beside its outputs (neuroseed.checkpoint).
+CHECKPOINT = ".checkpoint.npz"
 
 # One training run's folder (under training/ and evaluation/), and one of the
 # embedding-dimension sweep's (under embedding_dim/).
@@ -68,14 +70,15 @@ ARTIFACTS = {
     "model": f"training/{RUN}/{MODEL}",
     "history": f"training/{RUN}/{HISTORY}",
     "metrics": f"training/{RUN}/{METRICS}",
+    "checkpoint": f"training/{RUN}/{CHECKPOINT}",
     "dim_model": f"embedding_dim/{DIM_RUN}/{MODEL}",
     "dim_history": f"embedding_dim/{DIM_RUN}/{HISTORY}",
     "dim_metrics": f"embedding_dim/{DIM_RUN}/{METRICS}",
     "retrieval": f"evaluation/{RUN}/retrieval.json",
     "clustering": f"evaluation/{RUN}/clustering.tsv",
-    "trials": "hparam_search/{split}/{encoder}-{distance}/trials.tsv",
-    "tuner": "hparam_search/{split}/{encoder}-{distance}/tuner",
-    "best_hparams": "hparam_search/best.yaml",
+    "trials": "tuning/{split}/{encoder}-{distance}/trials.tsv",
+    "tuner": "tuning/{split}/{encoder}-{distance}/tuner",
+    "best_hparams": "tuning/best.yaml",
     "figure": "figures/{figure}.{ext}",
     "table": "tables/{table}.tsv",
 }

@@ -572,9 +572,7 @@ def plot_embedding_dim(
     plt.close(fig)
 
 
-def plot_hparam_search(
-    table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = ""
-) -> None:
+def plot_tuning(table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = "") -> None:
     """Validation %RMSE of every trial, one panel per encoder; the best trial is marked and its
     settings printed under the panel."""
     plt, sns = _setup()

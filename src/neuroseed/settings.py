@@ -87,30 +87,28 @@ def defaults(model: str, distance: str, **changes) -> TrainSettings:
     return TrainSettings(**{**fields, **changes})
 
 
-def search_space(config: dict, encoder: str) -> dict[str, list]:
-    """``hparam_search.space.<encoder>``, checked: every searched setting is one the encoder
+def tuning_space(config: dict, encoder: str) -> dict[str, list]:
+    """``tuning.space.<encoder>``, checked: every searched setting is one the encoder
     has (or ``batch_size``) and lists values of one type."""
-    space = config["hparam_search"]["space"].get(encoder)
+    space = config["tuning"]["space"].get(encoder)
     if not space:
-        raise ValueError(f"hparam_search.space.{encoder}: no search space for encoder '{encoder}'")
+        raise ValueError(f"tuning.space.{encoder}: no search space for encoder '{encoder}'")
     known = set(config["encoders"][encoder]) | {"batch_size"}
     for name, values in space.items():
         if name not in known:
             raise ValueError(
-                f"hparam_search.space.{encoder}.{name}: not a setting of encoder '{encoder}' "
+                f"tuning.space.{encoder}.{name}: not a setting of encoder '{encoder}' "
                 f"(choose from {', '.join(sorted(known))})"
             )
         if len({type(v) for v in values}) != 1:
-            raise ValueError(
-                f"hparam_search.space.{encoder}.{name}: values must all be of one type"
-            )
+            raise ValueError(f"tuning.space.{encoder}.{name}: values must all be of one type")
     return space
 
 
-def search_settings(config: dict, encoder: str, distance: str) -> dict[str, Any]:
+def tuning_settings(config: dict, encoder: str, distance: str) -> dict[str, Any]:
     """The base training settings of a hyperparameter search (trials change searched values)."""
-    settings = settings_from_config(config, encoder, distance, config["hparam_search"]["seed"])
-    epochs = config["hparam_search"]["epochs"]
+    settings = settings_from_config(config, encoder, distance, config["tuning"]["seed"])
+    epochs = config["tuning"]["epochs"]
     if epochs:
         settings["epochs"] = epochs
     return settings

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from conftest import ROOT, toy_data
 
-from neuroseed import hparam_search, training
-from neuroseed.hparam_search import apply_trial, best_settings, search
-from neuroseed.settings import defaults, search_settings, search_space, settings_from_config
+from neuroseed import training, tuning
+from neuroseed.settings import defaults, settings_from_config, tuning_settings, tuning_space
+from neuroseed.tuning import apply_trial, best_settings, search
 
 
 def default_config():
@@ -28,31 +28,31 @@ def test_trial_values_go_to_training_fields_or_encoder_settings():
     assert base.hparams["channels"] == 32  # the base is not changed
 
 
-def test_search_space_is_checked_against_the_encoder():
+def test_tuning_space_is_checked_against_the_encoder():
     config = default_config()
-    assert set(search_space(config, "cnn")) == {
+    assert set(tuning_space(config, "cnn")) == {
         "learning_rate",
         "channels",
         "kernel_size",
         "batch_size",
     }
-    config["hparam_search"]["space"]["linear"]["filters"] = [8]
-    with pytest.raises(ValueError, match="hparam_search.space.linear.filters: not a setting"):
-        search_space(config, "linear")
-    config["hparam_search"]["space"]["mlp"]["hidden_units"] = [64, 0.5]
+    config["tuning"]["space"]["linear"]["filters"] = [8]
+    with pytest.raises(ValueError, match="tuning.space.linear.filters: not a setting"):
+        tuning_space(config, "linear")
+    config["tuning"]["space"]["mlp"]["hidden_units"] = [64, 0.5]
     with pytest.raises(ValueError, match="one type"):
-        search_space(config, "mlp")
+        tuning_space(config, "mlp")
     with pytest.raises(ValueError, match="no search space"):
-        search_space(config, "gru")
+        tuning_space(config, "gru")
 
 
-def test_search_settings_use_the_search_epochs_and_seed():
+def test_tuning_settings_use_the_tuning_epochs_and_seed():
     config = default_config()
-    config["hparam_search"].update(epochs=3, seed=4)
-    s = search_settings(config, "linear", "hyperbolic")
+    config["tuning"].update(epochs=3, seed=4)
+    s = tuning_settings(config, "linear", "hyperbolic")
     assert (s["epochs"], s["seed"], s["weight_decay"]) == (3, 4, 0.3)
-    config["hparam_search"]["epochs"] = None
-    assert search_settings(config, "linear", "hyperbolic")["epochs"] == 20
+    config["tuning"]["epochs"] = None
+    assert tuning_settings(config, "linear", "hyperbolic")["epochs"] == 20
 
 
 def test_per_encoder_batch_size_overrides_the_training_one():
@@ -126,4 +126,4 @@ def test_search_scores_on_validation_and_resumes(tmp_path, monkeypatch):
 
 def test_state_key_changes_with_the_space():
     s = defaults(model="linear", distance="cosine")
-    assert hparam_search.state_key(s, {"a": [1]}, 2) != hparam_search.state_key(s, {"a": [2]}, 2)
+    assert tuning.state_key(s, {"a": [1]}, 2) != tuning.state_key(s, {"a": [2]}, 2)

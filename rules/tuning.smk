@@ -1,4 +1,4 @@
-rule search_hparams:
+rule tune_hparams:
     input:
         encoded=paths.artifact("encoded"),
         distances=paths.artifact("distances"),
@@ -6,9 +6,9 @@ rule search_hparams:
     output:
         paths.artifact("trials"),
     log:
-        paths.log("search_hparams", "{split}/{encoder}-{distance}"),
+        paths.log("tune_hparams", "{split}/{encoder}-{distance}"),
     benchmark:
-        paths.benchmark("search_hparams", "{split}/{encoder}-{distance}")
+        paths.benchmark("tune_hparams", "{split}/{encoder}-{distance}")
     conda:
         "../envs/neuroseed.yaml"
     threads: TRAINING_THREADS
@@ -16,9 +16,9 @@ rule search_hparams:
         **capacity.per_attempt(training_capacity),
         gpu=TRAINING_GPUS,
     params:
-        settings=hparam_settings,
-        space=hparam_space,
-        trials=config["hparam_search"]["trials"],
+        settings=tuning_settings_of,
+        space=tuning_space_of,
+        trials=config["tuning"]["trials"],
         # keras-tuner's records of finished trials: an interrupted search resumes from them
         state=lambda wildcards: paths.artifact(
             "tuner",
@@ -28,4 +28,4 @@ rule search_hparams:
             distance=wildcards.distance,
         ),
     script:
-        "../scripts/search_hparams.py"
+        "../scripts/tune_hparams.py"

@@ -1,11 +1,11 @@
-"""Random hyperparameter search for one encoder and distance (rule search_hparams)."""
+"""Random hyperparameter search for one encoder and distance (rule tune_hparams)."""
 
-from neuroseed import workflow
+from neuroseed import jobs
 
 
 def main(smk):
-    from neuroseed.hparam_search import run_stage
     from neuroseed.settings import TrainSettings
+    from neuroseed.tuning import run_stage
 
     run_stage(
         TrainSettings(**smk.params.settings),
@@ -20,4 +20,4 @@ def main(smk):
     )
 
 
-workflow.run(main, snakemake)  # noqa: F821
+jobs.run(main, snakemake)

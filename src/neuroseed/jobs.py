@@ -1,4 +1,5 @@
-"""Glue for ``scripts/*.py``: logging into the rule's log and one-line errors on the console."""
+"""How the workflow's jobs run: the library they import, their threads and GPUs (for the rules),
+and, for ``scripts/*.py``, logging into the rule's log and one-line errors on the console."""
 
 from __future__ import annotations
 

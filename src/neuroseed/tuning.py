@@ -64,7 +64,7 @@ def search(
     Finished trials are kept in ``state_dir`` (keras-tuner's own records), so an interrupted
     search resumes where it stopped.
     """
-    # here, not above: plot_hparam_search reads trial tables without loading TensorFlow
+    # here, not above: plot_tuning reads trial tables without loading TensorFlow
     import keras
     import keras_tuner
 
@@ -156,7 +156,7 @@ def run_stage(
     state_dir: str,
     threads: int,
 ) -> None:
-    """The ``hparam_search`` stage: search one encoder + distance, write every trial's score."""
+    """The ``tuning`` stage: search one encoder + distance, write every trial's score."""
     configure_backend(threads, settings.seed)
     data = load_dataset(encoded, distances_npy, split_json)
     state = Path(state_dir) / state_key(settings, space, trials)
