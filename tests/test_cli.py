@@ -8,11 +8,15 @@ import numpy as np
 import pytest
 from conftest import relative
 
+import neuroseed
 from neuroseed.cli import main
 from neuroseed.edit_distance import edit_distance_matrix
 from neuroseed.encoding import encode
 from neuroseed.settings import defaults
 from neuroseed.training import train
+
+BLAST6 = "qseqid sseqid pident length mismatch gapopen qstart qend sstart send evalue bitscore"
+BLAST6 = BLAST6.split()
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +166,56 @@ def test_console_script_help():
         [sys.executable, "-m", "neuroseed.cli", "search", "--help"], capture_output=True, text=True
     )
     assert proc.returncode == 0 and "--rerank" in proc.stdout
+
+
+def test_standard_error_holds_only_the_commands_lines(trained):
+    """TensorFlow's start-up notices are hidden (--verbose shows them), --quiet leaves warnings
+    and errors only, and --version says the version; the table is the same each way."""
+    out, _, _ = trained
+    search = [sys.executable, "-m", "neuroseed.cli", "search", str(out / "model.keras")]
+    search += ["--refs", str(out / "refs.fasta"), "--query", str(out / "queries.fasta")]
+    said = subprocess.run(search, capture_output=True, text=True)
+    assert said.returncode == 0 and said.stdout.count("\n") >= 6, said.stderr
+    lines = said.stderr.splitlines()
+    assert lines and all(line.startswith("neuroseed: ") for line in lines), said.stderr
+    quiet = subprocess.run([*search, "--quiet"], capture_output=True, text=True)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, said.stdout, "")
+    version = subprocess.run(search[:3] + ["--version"], capture_output=True, text=True)
+    assert version.stdout.strip() == f"neuroseed {neuroseed.__version__}"
+
+
+def test_blast6_and_userfields_describe_the_same_hits(trained, capsys):
+    """--outfmt blast6 rows (read as BLAST's -outfmt 6, the docs' pandas example) and
+    --userfields give the default table's hits and exact edit distances."""
+    import io
+
+    import pandas as pd
+
+    out, _, _ = trained
+    search = ["search", str(out / "model.keras"), "--refs", str(out / "refs.fasta")]
+    search += ["--query", str(out / "queries.fasta"), "-k", "3"]
+    tables = {}
+    for name, extra in [
+        ("tsv", []),
+        ("blast6", ["--outfmt", "blast6"]),
+        ("user", ["--userfields", "query+target+ed+id+alnlen"]),
+    ]:
+        assert main([*search, *extra]) == 0
+        tables[name] = capsys.readouterr().out
+    tsv = pd.read_csv(io.StringIO(tables["tsv"]), sep="\t")
+    blast = pd.read_csv(io.StringIO(tables["blast6"]), sep="\t", header=None, names=BLAST6)
+    user = pd.read_csv(
+        io.StringIO(tables["user"]),
+        sep="\t",
+        header=None,
+        names=["query", "target", "ed", "id", "alnlen"],
+    )
+    assert len(tsv) == len(blast) == len(user) >= 15
+    assert list(blast.qseqid) == list(tsv["query"]) and list(blast.sseqid) == list(tsv.reference)
+    assert list(user.ed) == list(tsv.exact_ed)
+    ids = 100 * (blast.length - tsv.exact_ed) / blast.length
+    assert np.allclose(blast.pident, ids.round(1)) and np.allclose(user.id, ids.round(1))
+    assert (blast.evalue == -1).all() and (blast.bitscore == 0).all() and (blast.qstart == 1).all()
 
 
 def _one_line_error(capsys, argv):

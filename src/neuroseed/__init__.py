@@ -27,7 +27,8 @@ One module per concern, in the order the workflow uses them:
   unary codes: manhattan profiles as matrix products), ``index`` (references
   embedded once, searched fast), ``verify`` (exact nearest neighbours among candidates: banded
   Levenshtein, the calibrated stop, certificates), ``cli`` (the ``neuroseed`` command),
-  ``retrieval`` and ``clustering`` (evaluations), ``metrics``, ``plots``, ``published``
+  ``outfmt`` (its tables: ours, BLAST tabular, VSEARCH-style fields), ``console`` (its
+  standard error without TensorFlow's native notices), ``retrieval`` and ``clustering`` (evaluations), ``metrics``, ``plots``, ``published``
   (reference numbers)
 """
 

@@ -23,10 +23,24 @@ from pathlib import Path
 import numpy as np
 
 # module-qualified calls below, so tests can stand in for one function
-from neuroseed import NeuroseedError, embedding_search, io, model_file, paths
+from neuroseed import (
+    NeuroseedError,
+    __version__,
+    console,
+    embedding_search,
+    io,
+    model_file,
+    outfmt,
+    paths,
+)
 from neuroseed import index as ref_index
 from neuroseed.runtime import configure_backend
 from neuroseed.verify import Bounds, Progress, Stop, competition_ranks, trials_to_arrays
+
+EXIT_STATUS = (
+    "exit status: 0 done; 1 an error, told in one line on standard error (bad input, a file "
+    "that cannot be read or written); 2 a usage error (unknown option, missing argument)"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="neuroseed",
         description="Neural distance embeddings of DNA sequences: use a model trained by the "
         f"NeuroSEED workflow (results/<dataset>/training/.../{paths.MODEL}).",
+        epilog=EXIT_STATUS,
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     pretrained = ", ".join(model_file.pretrained_names()) or "none installed"
@@ -46,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="CPU threads")
     common.add_argument("--batch-size", type=int, default=256, help="sequences per batch")
+    talk = common.add_mutually_exclusive_group()
+    talk.add_argument(
+        "--quiet", action="store_true", help="only warnings and errors on standard error"
+    )
+    talk.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also TensorFlow's own start-up lines (hidden by default)",
+    )
 
     e = sub.add_parser(
         "embed",
@@ -132,6 +157,19 @@ def _parser() -> argparse.ArgumentParser:
         "force)",
     )
     s.add_argument("-o", "--output", help="output .tsv file (default or -: standard output)")
+    s.add_argument(
+        "--outfmt",
+        choices=outfmt.FORMATS,
+        default="tsv",
+        help="tsv: the columns above, with a header (default); blast6: BLAST's -outfmt 6 "
+        "columns (qseqid sseqid pident length mismatch gapopen qstart qend sstart send evalue "
+        "bitscore, no header) of a global alignment, as VSEARCH's --blast6out",
+    )
+    s.add_argument(
+        "--userfields",
+        metavar="F+F+...",
+        help=f"only these columns, no header, as VSEARCH's --userout: {'+'.join(outfmt.FIELDS)}",
+    )
 
     i = sub.add_parser(
         "index",
@@ -256,6 +294,16 @@ def _check_standard_streams(args) -> None:
         args.output = None  # the table goes to standard output
 
 
+def _check_table(args) -> None:
+    """The search's --outfmt and --userfields, checked before TensorFlow loads."""
+    outfmt.check_format(args.outfmt, not args.approx)
+    if args.userfields is not None and args.outfmt != "tsv":
+        raise NeuroseedError("give --outfmt or --userfields, not both")
+    args.fields = (
+        None if args.userfields is None else outfmt.userfields(args.userfields, not args.approx)
+    )
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.exists() and b.exists() and os.path.samefile(a, b)
@@ -356,26 +404,40 @@ def _search(args, trained) -> None:
                     100 * args.recall,
                 )
     seconds = time.perf_counter() - start
-    lines = ["\t".join(_columns(hits is not None))]
+    rows = []
     for q, rec in enumerate(queries):
         if hits is None:
             for rank, j in enumerate(idx[q]):
-                lines.append(f"{rec.id}\t{rank + 1}\t{ref_ids[j]}\t{est[q, rank]:.1f}")
+                rows.append(
+                    outfmt.Hit(
+                        rec.id, ref_ids[j], rank + 1, rec.sequence, ref_seqs[j], est[q, rank]
+                    )
+                )
             continue
-        answer, certified = hits[q].answer, "yes" if hits[q].certified else "no"
+        answer = hits[q].answer
         ranks = competition_ranks(answer.exact)
         for rank, j, exact, e in zip(
             ranks, answer.refs, answer.exact, answer.estimated, strict=True
         ):
-            row = (
-                f"{rec.id}\t{rank}\t{ref_ids[j]}\t{exact}\t{e:.1f}\t{answer.verified}\t{certified}"
+            rows.append(
+                outfmt.Hit(
+                    rec.id,
+                    ref_ids[j],
+                    int(rank),
+                    rec.sequence,
+                    ref_seqs[j],
+                    float(e),
+                    int(exact),
+                    int(answer.verified),
+                    bool(hits[q].certified),
+                )
             )
-            lines.append(row)
+    text = "".join(f"{line}\n" for line in outfmt.lines(rows, args.outfmt, args.fields))
     if args.output is None:
-        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.write(text)
     else:
         with _writing(args.output):
-            io.write_text(args.output, "\n".join(lines) + "\n")
+            io.write_text(args.output, text)
     summary = ""
     if hits is not None:
         verified = np.array([h.answer.verified for h in hits])
@@ -391,12 +453,6 @@ def _search(args, trained) -> None:
         summary,
         args.output or "standard output",
     )
-
-
-def _columns(exact: bool) -> list[str]:
-    if not exact:
-        return ["query", "rank", "reference", "estimated_ed"]
-    return ["query", "rank", "reference", "exact_ed", "estimated_ed", "verified", "certified"]
 
 
 def _log_calibration(args, summary: dict, index) -> None:
@@ -507,14 +563,31 @@ def _model_path(args) -> Path:
     return model_file.resolve(args.model or option)
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is logged."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.basicConfig(level=logging.INFO, format="neuroseed: %(message)s", stream=sys.stderr)
+    if not args.verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(format="neuroseed: %(message)s", handlers=[_Stderr()])
+    logging.getLogger().setLevel(logging.WARNING if args.quiet else logging.INFO)
+    with console.native_lines_hidden(not args.verbose):
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         if args.threads < 1 or args.batch_size < 1:  # TensorFlow aborts (exit 134) on these
             raise NeuroseedError("--threads and --batch-size must be at least 1")
         _check_standard_streams(args)
+        if args.command == "search":
+            _check_table(args)
         model = _model_path(args)
         if args.output is not None:
             _check_output(args.output, args, model)

@@ -1,0 +1,67 @@
+"""The command's standard error: its own lines, not TensorFlow's native start-up notices."""
+
+import subprocess
+import sys
+import textwrap
+
+NATIVE = [
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1796443925.317103   11324 port.cc:153] oneDNN custom operations are on.",
+    "E0000 00:00:1796443930.386031   11324 cuda_platform.cc:52] failed call to cuInit: (303)",
+    "W0000 00:00:1758131437.322781 3722519 computation_placer.cc:177] already registered.",
+]
+
+
+def _child(body: str) -> subprocess.CompletedProcess:
+    code = "import os, sys\nfrom neuroseed.console import native_lines_hidden\n"
+    code += textwrap.dedent(body).format(native=NATIVE)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_native_lines_are_hidden_and_everything_else_passes():
+    proc = _child(
+        """
+        with native_lines_hidden():
+            for line in {native}:
+                os.write(2, (line + "\\n").encode())
+            os.write(2, b"F0000 00:00:1.0 1 x.cc:1] Check failed: fatal\\n")
+            os.write(2, b"a native line of another kind\\n")
+            print("neuroseed: our own line", file=sys.stderr)
+            os.write(2, b"last words without a newline")
+        print("neuroseed: after", file=sys.stderr)
+        os.write(2, b"I0000 00:00:1.0 1 x.cc:1] shown again outside\\n")
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    err = proc.stderr.splitlines()
+    assert not any(line in err for line in NATIVE)
+    assert set(err) == {
+        "F0000 00:00:1.0 1 x.cc:1] Check failed: fatal",
+        "a native line of another kind",
+        "neuroseed: our own line",
+        "last words without a newlineneuroseed: after",  # as a terminal shows them
+        "I0000 00:00:1.0 1 x.cc:1] shown again outside",
+    }
+
+
+def test_a_crash_inside_still_reaches_standard_error():
+    """The filter is a process of its own: what the runtime wrote before an abort is kept."""
+    proc = _child(
+        """
+        with native_lines_hidden():
+            os.write(2, b"F0000 00:00:1.0 1 x.cc:1] Check failed: before the abort\\n")
+            os.abort()
+        """
+    )
+    assert proc.returncode != 0
+    assert "Check failed: before the abort" in proc.stderr
+
+
+def test_disabled_passes_everything():
+    proc = _child(
+        """
+        with native_lines_hidden(enabled=False):
+            os.write(2, ({native}[1] + "\\n").encode())
+        """
+    )
+    assert proc.stderr.strip() == NATIVE[1]
