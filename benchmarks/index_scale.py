@@ -377,9 +377,9 @@ def exact_search(args, index, refs, queries, q_seqs, cache: Path, key: str) -> l
     than the searched ones) the stop, the queries searched (embedded before), and the stop's
     recall on the searched queries' own candidate lists (saved to the cache as trials)."""
     from neuroseed import embedding_search as es
+    from neuroseed.console import Progress
     from neuroseed.verify import (
         FIRST_BATCH,
-        Progress,
         Stop,
         Trial,
         _verified,

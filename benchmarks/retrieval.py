@@ -140,7 +140,8 @@ def exhaustive_truth(queries, refs, threads: int, cache: Path) -> np.ndarray:
     every reference (``neuroseed.verify``, banded by the best found so far); cached."""
     if cache.is_file():
         return np.load(cache)
-    from neuroseed.verify import Progress, Stop, verify
+    from neuroseed.console import Progress
+    from neuroseed.verify import Stop, verify
 
     # every reference verified; nearest lengths first, so the band narrows early
     lengths = np.array([len(r) for r in refs])

@@ -28,7 +28,8 @@ One module per concern, in the order the workflow uses them:
   embedded once, searched fast), ``verify`` (exact nearest neighbours among candidates: banded
   Levenshtein, the calibrated stop, certificates), ``cli`` (the ``neuroseed`` command),
   ``outfmt`` (its tables: ours, BLAST tabular, VSEARCH-style fields), ``console`` (its
-  standard error without TensorFlow's native notices), ``retrieval`` and ``clustering`` (evaluations), ``metrics``, ``plots``, ``published``
+  standard error without TensorFlow's native notices, the progress of long work),
+  ``retrieval`` and ``clustering`` (evaluations), ``metrics``, ``plots``, ``published``
   (reference numbers)
 """
 

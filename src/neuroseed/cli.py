@@ -34,8 +34,9 @@ from neuroseed import (
     paths,
 )
 from neuroseed import index as ref_index
+from neuroseed.console import Progress
 from neuroseed.runtime import configure_backend
-from neuroseed.verify import Bounds, Progress, Stop, competition_ranks, trials_to_arrays
+from neuroseed.verify import Bounds, Stop, competition_ranks, trials_to_arrays
 
 EXIT_STATUS = (
     "exit status: 0 done; 1 an error, told in one line on standard error (bad input, a file "
@@ -327,7 +328,9 @@ def _writing(path: str):
 def _embed(args, trained) -> None:
     records = embedding_search.read_sequences(args.fasta, trained.width)
     start = time.perf_counter()
-    emb = embedding_search.embed(trained, [r.sequence for r in records], args.batch_size)
+    emb = embedding_search.embed(
+        trained, [r.sequence for r in records], args.batch_size, Progress(logging.info, "embedding")
+    )
     seconds = time.perf_counter() - start
     with _writing(args.output):
         io.save_npy(args.output, emb.astype(np.float32))
@@ -488,7 +491,9 @@ def _index(args, trained) -> None:
     refs = embedding_search.read_sequences(args.fasta, trained.width)
     seqs = [r.sequence for r in refs]
     start = time.perf_counter()
-    emb = embedding_search.embed(trained, seqs, args.batch_size)
+    emb = embedding_search.embed(
+        trained, seqs, args.batch_size, Progress(logging.info, "embedding references")
+    )
     index = ref_index.build(
         emb,
         [r.id for r in refs],
@@ -513,7 +518,12 @@ def _index(args, trained) -> None:
         if args.calibrate_on is not None:
             records = embedding_search.read_sequences(args.calibrate_on, trained.width)
             like = [r.sequence for r in records]
-            like_emb = embedding_search.embed(trained, like, args.batch_size)
+            like_emb = embedding_search.embed(
+                trained,
+                like,
+                args.batch_size,
+                Progress(logging.info, "embedding " + args.calibrate_on),
+            )
         trial_list = embedding_search.calibrate(
             seqs,
             lambda rows: embedding_search.index_lists(
@@ -521,7 +531,7 @@ def _index(args, trained) -> None:
             ),
             calibration,
             workers=args.threads,
-            progress=Progress(logging.info, "calibration", seconds=10.0),
+            progress=Progress(logging.info, "calibration"),
             queries=like,
         )
         if like is not None:
@@ -568,6 +578,8 @@ class _Stderr(logging.StreamHandler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr
+        if console.LIVE:  # over a progress line being redrawn
+            self.stream.write("\r\x1b[K")
         super().emit(record)
 
 
@@ -577,8 +589,12 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(format="neuroseed: %(message)s", handlers=[_Stderr()])
     logging.getLogger().setLevel(logging.WARNING if args.quiet else logging.INFO)
-    with console.native_lines_hidden(not args.verbose):
-        return _run(args)
+    console.LIVE = not args.quiet and sys.stderr.isatty()
+    try:
+        with console.native_lines_hidden(not args.verbose):
+            return _run(args)
+    finally:
+        console.LIVE = False
 
 
 def _run(args) -> int:

@@ -1,4 +1,5 @@
-"""What the ``neuroseed`` command shows on a terminal: its own lines, not TensorFlow's.
+"""What the ``neuroseed`` command shows on a terminal: its own lines, not TensorFlow's, and
+the progress of long work (:class:`Progress`).
 
 TensorFlow's C++ runtime writes its start-up notices straight to file descriptor 2 (oneDNN,
 "Could not find cuda drivers", "failed call to cuInit … (303)", absl's "All log messages before
@@ -14,10 +15,18 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+
+# Progress is redrawn in place (the command on a terminal, not --quiet); otherwise, in a log
+# file or a pipe, it is a line at most every few seconds. Set by the command, never by the
+# library.
+LIVE = False
+REDRAW_SECONDS = 0.2
 
 # absl's prefix (severity, MMDD, time, thread id, source:line) and its pre-InitializeLog notice
 NATIVE_LINE = (
@@ -81,3 +90,29 @@ def _is_descriptor_2(stream) -> bool:
         return stream.fileno() == 2
     except (AttributeError, OSError, ValueError):  # a test's capture, a closed stream
         return False
+
+
+class Progress:
+    """``progress(done, total)``: on a terminal (:data:`LIVE`) one line redrawn in place,
+    elsewhere a line ``log``-ged at most every ``seconds``; the last is always logged."""
+
+    def __init__(self, log: Callable[[str], None], what: str, seconds: float = 10.0):
+        self.log, self.what, self.seconds = log, what, seconds
+        self.start = self.last = self.drawn = time.perf_counter()
+
+    def _line(self, done: int, total: int, now: float) -> str:
+        rate = done / max(now - self.start, 1e-9)
+        eta = (total - done) / rate if rate else math.inf
+        return f"{self.what}: {done}/{total} ({rate:.0f}/s, {eta:.0f} s left)"
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and LIVE:
+            if now - self.drawn >= REDRAW_SECONDS:
+                self.drawn = now
+                sys.stderr.write(f"\rneuroseed: {self._line(done, total, now)}\x1b[K")
+                sys.stderr.flush()
+            return
+        if done >= total or now - self.last >= self.seconds:
+            self.last = now
+            self.log(self._line(done, total, now))

@@ -24,6 +24,7 @@ import numpy as np
 
 from neuroseed import NeuroseedError, paths
 from neuroseed import index as ref_index
+from neuroseed.console import Progress
 from neuroseed.encoding import encode
 from neuroseed.io import loads_json, read_fasta
 from neuroseed.model_file import IDENTITY, load_siamese, read_identity
@@ -33,7 +34,6 @@ from neuroseed.sequences import Record, clean_records
 from neuroseed.verify import (
     Answer,
     Bounds,
-    Progress,
     Stop,
     Trial,
     fit_stop,
@@ -136,10 +136,25 @@ def read_sequences(path: str | Path, width: int) -> list[Record]:
     return records
 
 
-def embed(trained: Trained, sequences: list[str], batch_size: int = 256) -> np.ndarray:
-    """Embeddings ``(n, dim)`` of sequences padded to the model's input width."""
+EMBED_BATCHES = 16  # batches per progress step: the same batches as at once, so the same rows
+
+
+def embed(
+    trained: Trained, sequences: list[str], batch_size: int = 256, progress=None
+) -> np.ndarray:
+    """Embeddings ``(n, dim)`` of sequences padded to the model's input width;
+    ``progress(done, total)`` is called after every few batches."""
     codes, _ = encode(sequences, trained.width)
-    return embed_codes(trained.encoder, codes, batch_size)
+    if progress is None or len(codes) <= batch_size * EMBED_BATCHES:
+        emb = embed_codes(trained.encoder, codes, batch_size)
+        if progress is not None:
+            progress(len(codes), len(codes))
+        return emb
+    step, parts = batch_size * EMBED_BATCHES, []
+    for start in range(0, len(codes), step):
+        parts.append(embed_codes(trained.encoder, codes[start : start + step], batch_size))
+        progress(min(start + step, len(codes)), len(codes))
+    return np.concatenate(parts)
 
 
 DEFAULT_RECALL = 0.995  # share of queries whose true nearest the calibrated stop verifies
@@ -266,13 +281,18 @@ class Searcher:
         self.threads, self.candidates, self.probe, self.log = threads, candidates, probe, log
         self.batch_size = batch_size
         if index is None:
-            self.ref_emb = embed(trained, sequences, batch_size)
+            self.ref_emb = embed(
+                trained, sequences, batch_size, self._progress("embedding references")
+            )
         # (``trained`` may be None with an index, when queries come embedded: ``exact``)
         self._bounds = index.bounds() if index is not None else None
         self._trials = index.trials() if index is not None else None
 
     def __len__(self) -> int:
         return len(self.sequences)
+
+    def _progress(self, what: str) -> Progress | None:
+        return Progress(self.log, what) if self.log else None
 
     def lists(self, query_emb: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``m`` nearest references of each query by estimate, nearest first."""
@@ -300,7 +320,7 @@ class Searcher:
                 lambda rows: shortlist(self.trained, self.ref_emb[rows], self.ref_emb, limit + 1),
                 calibration_queries(len(self)),
                 workers=self.threads,
-                progress=Progress(self.log, "calibration") if self.log else None,
+                progress=self._progress("calibration"),
             )
             if self.log:
                 self.log(f"calibration: {time.perf_counter() - start:.1f} s")
@@ -318,7 +338,9 @@ class Searcher:
     def approx(self, queries: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest references by estimated edit distance only (through an index: the
         best ``candidates`` by its sketch ranked exactly, nothing more)."""
-        query_emb = embed(self.trained, queries, self.batch_size)
+        query_emb = embed(
+            self.trained, queries, self.batch_size, self._progress("embedding queries")
+        )
         k = min(k, len(self))
         if self.index is None:
             return self.lists(query_emb, k)
@@ -334,7 +356,9 @@ class Searcher:
         then four times as many for the queries whose stop has not come, up to
         ``stop.limit``: listing costs, and most queries stop early."""
         if query_emb is None:  # (given: embedded before, e.g. by a benchmark)
-            query_emb = embed(self.trained, queries, self.batch_size)
+            query_emb = embed(
+                self.trained, queries, self.batch_size, self._progress("embedding queries")
+            )
         refs, n, bounds = self.sequences, len(self), self.bounds
         k, limit = min(k, n), min(stop.limit, n)
         out: list[Hits | None] = [None] * len(queries)
@@ -362,7 +386,7 @@ class Searcher:
                 return Hits(answer, certified)
 
             what = f"exact verification, {m} candidates listed"
-            progress = Progress(self.log, what) if self.log else None
+            progress = self._progress(what)
             results = parallel_map(one, len(rows), self.threads, progress)
             for i, hit in enumerate(results):
                 if hit is not None:

@@ -9,10 +9,11 @@
 
 The alignment columns come from one optimal Levenshtein alignment of the whole sequences
 (rapidfuzz's edit operations; where several alignments cost the same, it may place gaps where an
-aligner that scores gap openings would not, so ``gapopen`` can differ from one): terminal gaps count, as they do in the edit distance, so
-``pident`` = 100 · (length − ED) / length is VSEARCH's ``--iddef 1`` (and BLAST's definition)
-and ``mismatch`` + gap columns = ED. VSEARCH's ``--blast6out`` leaves terminal gaps out of
-``length`` and ``gapopen``; here they are in both. They need the exact search (not ``--approx``).
+aligner that scores gap openings would not, so ``gapopen`` can differ from one). Terminal gaps
+count, as they do in the edit distance, so ``pident`` = 100 · (length − ED) / length is
+VSEARCH's ``--iddef 1`` (and BLAST's definition) and ``mismatch`` + gap columns = ED.
+VSEARCH's ``--blast6out`` leaves terminal gaps out of ``length`` and ``gapopen``; here they are
+in both. They need the exact search (not ``--approx``).
 """
 
 from __future__ import annotations

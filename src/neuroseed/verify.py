@@ -18,7 +18,6 @@ of the edit distance (length difference and the q-gram lemma) rules out every re
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -158,22 +157,6 @@ def verify(
 def competition_ranks(exact: np.ndarray) -> np.ndarray:
     """1 + the number of strictly nearer hits: tied hits share a rank (1, 2, 2, 4)."""
     return np.searchsorted(exact, exact, side="left") + 1
-
-
-class Progress:
-    """``progress(done, total)`` that logs a line at most every ``seconds`` and at the end."""
-
-    def __init__(self, log: Callable[[str], None], what: str, seconds: float = 10.0):
-        self.log, self.what, self.seconds = log, what, seconds
-        self.start = self.last = time.perf_counter()
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if done == total or now - self.last >= self.seconds:
-            self.last = now
-            rate = done / max(now - self.start, 1e-9)
-            eta = (total - done) / rate if rate else math.inf
-            self.log(f"{self.what}: {done}/{total} ({rate:.0f}/s, {eta:.0f} s left)")
 
 
 FACTORS = (1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 2.0)  # the stop's factors tried by fit_stop
