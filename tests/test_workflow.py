@@ -462,6 +462,92 @@ def test_report_holds_every_figure_and_the_config(paper_run):
     assert "config.yaml" in html and "different dataset" in html
 
 
+def _chromium(playwright):
+    """The system's Chromium (or Playwright's own), headless; None where there is none."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if exe := shutil.which(name):
+            return playwright.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+    try:
+        return playwright.chromium.launch()
+    except Exception:  # Playwright without its downloaded browser
+        return None
+
+
+REPORT_MENU = "//li[normalize-space()='Results']/following-sibling::li//span"
+
+
+def _report_rows(page, uri, category, kind):
+    """The report opened at ``category``'s results of ``kind`` (figure, table): ``(name, eye
+    button)`` of each; a category whose results share one set of labels filters by a toggle,
+    another lists the kind in a column."""
+    page.goto(uri)  # the menu: a category's page replaces it
+    page.locator(REPORT_MENU).filter(has_text=category).first.click()
+    rows = page.locator("tr").filter(has=page.locator("a[iconname=eye]"))
+    rows.first.wait_for()
+    toggled = page.locator("input[name=type]").count() > 0
+    if toggled:
+        if page.locator(f"input[name=type][value='{kind}']").count() == 0:
+            return []
+        page.locator(f"label[for='toggle-type-{kind}']").click()
+    found = []
+    for i in range(rows.count()):
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        if toggled or cells[1] == kind:
+            found.append((cells[0], rows.nth(i).locator("a[iconname=eye]")))
+    return found
+
+
+def test_the_report_works_in_a_browser(paper_run, tmp_path):
+    """The report opened in headless Chromium, as a user would: no script error; every result
+    category lists its figures and tables; each figure shows (a decoded PNG), each table
+    downloads as the workflow's own TSV. CI installs Chromium and Playwright and sets
+    NEUROSEED_REQUIRE_BROWSER=1, so there this test cannot skip."""
+    required = os.environ.get("NEUROSEED_REQUIRE_BROWSER") == "1"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if required:
+            raise
+        pytest.skip("Playwright is not installed (pip install playwright; apt install chromium)")
+    report = paper_run / "report.html"
+    if not report.exists():
+        smk(paper_run, "paper", "--configfile", "tiny.yaml", "--report", "report.html")
+    tables = paper_run / "results" / "tiny" / "tables"
+    seen = {"figure": set(), "table": set()}
+    with sync_playwright() as playwright:
+        browser = _chromium(playwright)
+        if browser is None:
+            assert not required, "no Chromium for Playwright"
+            pytest.skip("no Chromium (apt install chromium)")
+        page = browser.new_context(accept_downloads=True).new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(report.as_uri())
+        categories = page.locator(REPORT_MENU).all_inner_texts()
+        assert {"Accuracy", "Training", "Configuration"} <= set(categories), categories
+        for category in categories:
+            for kind in seen:
+                count = len(_report_rows(page, report.as_uri(), category, kind))
+                for i in range(count):  # each from the menu again: a figure replaces the list
+                    name, eye = _report_rows(page, report.as_uri(), category, kind)[i]
+                    if kind == "figure":
+                        eye.click()
+                        image = page.locator(f"img[src*='filename={name}.png']")
+                        image.wait_for(state="visible")
+                        assert image.evaluate("e => e.complete && e.naturalWidth") > 100, name
+                    else:
+                        with page.expect_download() as download:
+                            eye.click()
+                        saved = tmp_path / download.value.suggested_filename
+                        download.value.save_as(saved)
+                        assert saved.read_bytes() == (tables / f"{name}.tsv").read_bytes(), name
+                    seen[kind].add(name)
+        browser.close()
+    assert set(PAPER_FIGURES) <= seen["figure"] and set(PAPER_FIGURES) <= seen["table"], seen
+    assert not errors, errors
+
+
 def test_bad_search_space_fails_in_one_line(tiny_run):
     (tiny_run / "space.yaml").write_text(
         json.dumps({"tuning": {"space": {"linear": {"filters": [8, 16]}}}})
