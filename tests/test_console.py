@@ -69,27 +69,29 @@ def test_disabled_passes_everything():
     assert proc.stderr.strip() == NATIVE[1]
 
 
-def test_progress_in_a_log_is_a_line_every_few_seconds_and_the_last(monkeypatch, capsys):
-    clock = iter([0.0, 1.0, 12.0, 13.0, 14.0])
+def _progress(monkeypatch, times, what, steps, total):
+    """Lines ``Progress`` logs for ``steps`` done of ``total`` at the clock's ``times``."""
+    clock = iter(times)
     monkeypatch.setattr(console.time, "perf_counter", lambda: next(clock))
     lines = []
-    progress = console.Progress(lines.append, "verification", seconds=10.0)
-    for done in (1, 2, 3, 4):
-        progress(done, 4)
+    progress = console.Progress(lines.append, what, seconds=10.0)
+    for done in steps:
+        progress(done, total)
+    return lines
+
+
+def test_progress_in_a_log_is_a_line_every_few_seconds_and_the_last(monkeypatch, capsys):
+    lines = _progress(monkeypatch, [0.0, 1.0, 12.0, 13.0, 14.0], "verification", (1, 2, 3, 4), 4)
     assert lines == ["verification: 2/4 (0/s, 12 s left)", "verification: 4/4 (0/s, 0 s left)"]
     assert capsys.readouterr().err == ""
 
 
 def test_progress_on_a_terminal_is_redrawn_in_place_and_logged_once(monkeypatch, capsys):
     monkeypatch.setattr(console, "LIVE", True)
-    clock = iter([0.0, 0.5, 0.6, 1.0, 2.0])
-    monkeypatch.setattr(console.time, "perf_counter", lambda: next(clock))
-    lines = []
-    progress = console.Progress(lines.append, "embedding", seconds=10.0)
-    for done in (100, 150, 200, 400):
-        progress(done, 400)
-    err = capsys.readouterr().err
-    assert err == (
+    lines = _progress(
+        monkeypatch, [0.0, 0.5, 0.6, 1.0, 2.0], "embedding", (100, 150, 200, 400), 400
+    )
+    assert capsys.readouterr().err == (
         "\rneuroseed: embedding: 100/400 (200/s, 2 s left)\x1b[K"
         "\rneuroseed: embedding: 200/400 (200/s, 1 s left)\x1b[K"
     )
