@@ -111,6 +111,7 @@ rule plot_rmse_table:
                 category="Accuracy",
                 labels={"result": "rmse_table", "type": "the paper's claims"},
             ),
+            paper=paths.artifact("table", table="rmse_table_paper"),
         ),
     log:
         paths.log("plot_rmse_table"),

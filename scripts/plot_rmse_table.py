@@ -9,6 +9,9 @@ def main(smk):
     summary.to_csv(smk.output.table, sep="\t", index=False, float_format="%.4f")
     claims = plots.paper_claims(summary)
     claims.to_csv(smk.output.claims, sep="\t", index=False, float_format="%.2f")
+    plots.paper_comparison(summary).to_csv(
+        smk.output.paper, sep="\t", index=False, float_format="%.4f"
+    )
     plots.plot_rmse_table(summary, smk.output.pdf, smk.output.png, title=smk.params.title)
 
 

@@ -63,7 +63,8 @@ def test_the_summary_gives_each_cells_budget_and_use():
              "constant_predictor_test_rmse_pct": 5.6, "train_seconds": 3.0}
         ]
     )  # fmt: skip
-    table = plots.summarize_rmse(runs, train_reads=7000).set_index("model")
+    summary = plots.summarize_rmse(runs, train_reads=7000)
+    table = summary.set_index("model")
     cnn = table.loc["cnn"]
     assert (cnn["seeds"], cnn["max_epochs"], cnn["epochs_run"], cnn["best_epoch"]) == (
         2,
@@ -74,3 +75,11 @@ def test_the_summary_gives_each_cells_budget_and_use():
     assert cnn["mean_rmse_pct"] == pytest.approx(1.6) and cnn["train_minutes"] == 15.0
     assert cnn["published_qiita_rmse_pct"] == 1.56 and cnn["train_reads"] == 7000
     assert pd.isna(table.loc["kmer", "max_epochs"])
+    # the docs' comparison (docs/results/paper_v4.tsv): the issue's columns, ours beside the paper
+    paper = plots.paper_comparison(summary).set_index("encoder")
+    assert list(paper.columns) == [
+        "distance", "seeds", "test_rmse_pct", "sd", "paper_rmse_pct", "max_epochs",
+        "epochs_run", "best_epoch", "train_reads",
+    ]  # fmt: skip
+    assert paper.loc["cnn", "test_rmse_pct"] == pytest.approx(1.6)
+    assert paper.loc["cnn", "paper_rmse_pct"] == 1.56
