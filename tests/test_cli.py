@@ -397,6 +397,10 @@ def test_a_normaliser_that_is_not_a_length_is_refused(trained, tmp_path, capsys,
         (["--probe", "0"], "-k, --limit, --candidates and --probe must be at least 1"),
         (["--rerank", "0"], "--rerank must be at least 1"),
         (["--recall", "1.5"], "--recall must be a probability between 0 and 1, not 1.5"),
+        (["--userfields", "query+pid"], "--userfields: unknown field 'pid' (fields: query+"),
+        (["--approx", "--userfields", "query+ed"], "--userfields ed: need the exact search"),
+        (["--approx", "--outfmt", "blast6"], "--outfmt blast6 reports alignments, which --approx"),
+        (["--outfmt", "blast6", "--userfields", "query"], "give --outfmt or --userfields, not"),
     ],
 )
 def test_search_counts_must_be_sensible(trained, tmp_path, capsys, args, message):
