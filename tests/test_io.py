@@ -20,9 +20,10 @@ def test_read_fasta_multiline_and_ids(fasta):
         (">a\nACGT\n>a\nAC\n", "duplicate sequence id 'a'"),
         (">a\n>b\nACGT\n", "record 'a' has no sequence"),
         (">\nACGT\n", "header without an id"),
-        ("@r1\nACGT\n+\nIII\n", "has 3 qualities for 4 bases"),
-        ("@r1\nACGT\nIIII\n", "is cut short"),
-        ("@r1\nACGT\n+\nIIII\nACGT\n+\nIIII\n", "not FASTQ"),
+        ("@r1\nACGT\n+\nIII\n", r"FASTQ record 1 is not valid \(.*r1 \(4 and 3\)"),
+        ("@r1\nACGT\nIIII\n", "FASTQ record 1 is not valid"),
+        ("@r1\nACGT\n+\nIIII\nACGT\n+\nIIII\n", "FASTQ record 1 is not valid"),
+        ("@r1\nACGT\n+\nIIII\n@r2\nAC\n+\nI\n", r"FASTQ record 2 is not valid \(.*r2 \(2 and 1\)"),
         ("@r1\nACGT\n+\nIIII\n@r1\nGG\n+\nII\n", "duplicate sequence id 'r1'"),
     ],
 )

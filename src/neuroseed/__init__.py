@@ -6,10 +6,10 @@ One module per concern, in the order the workflow uses them:
   default), ``registry`` (encoder, distance, split and source names; split-name format),
   ``settings`` (one training run's settings), ``sources`` (where sequences and trees come from)
 - files: ``paths`` (where every artifact of a dataset lies under ``results/<dataset>/``, each
-  path written once), ``io`` (FASTA, JSON, atomic writes), ``artifacts`` (loading checked
-  artifacts), ``jobs`` (how the workflow's jobs run: threads, GPUs, logs and one-line errors),
-  ``capacity`` (memory
-  and wall time a heavy job asks a cluster for)
+  path written once), ``io`` (FASTA and FASTQ through Biopython, JSON, atomic writes),
+  ``artifacts`` (loading checked artifacts), ``jobs`` (how the workflow's jobs run: threads,
+  GPUs, logs and one-line errors), ``capacity`` (memory and wall time a heavy job asks a
+  cluster for)
 - data stages: ``patric`` (PATRIC/BV-BRC retrieval), ``regions`` (in-silico amplicons),
   ``sequences`` (validation), ``trees``
   (phylogenies), ``alignment`` (MAFFT), ``encoding`` (padding to integer arrays),

@@ -166,12 +166,12 @@ STDIN = "-"  # the file name that means standard input (one input per command at
 
 def read_fasta(path: str | os.PathLike) -> list[tuple[str, str, str]]:
     """Read ``(id, description, sequence)`` records, from plain or gzipped FASTA or FASTQ (told
-    apart by the first character: '>' or '@'; FASTQ qualities are checked and dropped); ids
-    are the first word of the header. ``-`` is standard input; pipes (``<(zcat x.fa.gz)``)
-    are read too, in one pass.
+    apart by the first character: '>' or '@'; FASTQ qualities are checked and dropped) with
+    Biopython's parsers; ids are the first word of the header. ``-`` is standard input; pipes
+    (``<(zcat x.fa.gz)``) are read too, in one pass.
 
     Raises :class:`NeuroseedError` for a missing or empty file, a file that is neither,
-    records without a sequence and duplicate ids.
+    records without an id or a sequence, bad FASTQ and duplicate ids.
     """
     path = Path(path)
     if str(path) != STDIN and not path.exists():
@@ -180,13 +180,14 @@ def read_fasta(path: str | os.PathLike) -> list[tuple[str, str, str]]:
         raise NeuroseedError(f"{path}: is a directory; give a FASTA file")
     try:
         with open_text(path) as fh:
-            lines = _numbered(fh)
-            first = next(lines, None)
-            if first is None:
+            lineno, line = next(((n, x) for n, x in enumerate(fh, 1) if x.strip()), (0, ""))
+            if not line:  # the first line with text tells the format
                 raise NeuroseedError(f"{path}: FASTA file is empty")
-            lines = itertools.chain([first], lines)
-            parse = _parse_fastq if first[1].startswith("@") else _parse_fasta
-            return _unique(path, parse(path, lines))
+            line = line.lstrip()
+            if line[0] not in ">@":
+                raise NeuroseedError(f"{path}:{lineno}: not FASTA (sequence before the first '>')")
+            parse = _parse_fastq if line[0] == "@" else _parse_fasta
+            return _unique(path, parse(path, _Rest(line, fh)))
     except UnicodeDecodeError as exc:
         raise NeuroseedError(
             f"{path}: not a text FASTA file (byte 0x{exc.object[exc.start]:02x} is not "
@@ -214,54 +215,50 @@ def open_text(path: str | os.PathLike) -> Iterator[Any]:
                 fh.detach()  # raw is closed by its own with
 
 
-def _numbered(fh) -> Iterator[tuple[int, str]]:
-    """Non-blank lines, stripped, with their line numbers."""
-    for lineno, line in enumerate(fh, 1):
-        line = line.strip()
-        if line:
-            yield lineno, line
+class _Rest:
+    """The rest of a text file from a line already read: the handle Biopython's parsers take
+    (they read it line by line; ``read(0)`` is their check for text mode)."""
+
+    def __init__(self, line: str, fh: Any):
+        self.lines = itertools.chain([line], fh)
+
+    def read(self, size: int = -1) -> str:
+        return "" if size == 0 else "".join(self.lines)
+
+    def readline(self) -> str:
+        return next(self.lines, "")
+
+    def __iter__(self) -> Iterator[str]:
+        return self.lines
 
 
-def _parse_fasta(path: Path, lines: Iterable[tuple[int, str]]) -> list[tuple[str, str, str]]:
-    records: list[tuple[str, str, str]] = []
-    header: str | None = None
-    chunks: list[str] = []
-    for lineno, line in lines:
-        if line.startswith(">"):
-            if header is not None:
-                records.append(_record(path, header, chunks))
-            header, chunks = line[1:].strip(), []
-            if not header:
-                raise NeuroseedError(f"{path}:{lineno}: FASTA header without an id")
-        elif header is None:
-            raise NeuroseedError(f"{path}:{lineno}: not FASTA (sequence before the first '>')")
-        else:
-            chunks.append(line)
-    if header is not None:
-        records.append(_record(path, header, chunks))
+def _parse_fasta(path: Path, lines: Iterable[str]) -> list[tuple[str, str, str]]:
+    from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+    records = []
+    for number, (header, sequence) in enumerate(SimpleFastaParser(lines), 1):
+        if not header.strip():
+            raise NeuroseedError(f"{path}: record {number}: FASTA header without an id")
+        records.append(_record(path, header.strip(), sequence))
     return records
 
 
-def _parse_fastq(path: Path, lines: Iterable[tuple[int, str]]) -> list[tuple[str, str, str]]:
-    """Four-line FASTQ records (one sequence line each, as every sequencer writes them)."""
-    records: list[tuple[str, str, str]] = []
-    lines = list(lines)
-    for k in range(0, len(lines), 4):
-        block = lines[k : k + 4]
-        lineno, header = block[0]
-        if not header.startswith("@") or len(header) < 2:
-            raise NeuroseedError(f"{path}:{lineno}: not FASTQ (a record starts with '@' and an id)")
-        if len(block) < 4 or not block[2][1].startswith("+"):
-            raise NeuroseedError(
-                f"{path}:{lineno}: FASTQ record '{header[1:].split()[0]}' is cut short "
-                "(4 lines: @id, sequence, +, qualities)"
-            )
-        if len(block[3][1]) != len(block[1][1]):
-            raise NeuroseedError(
-                f"{path}:{block[3][0]}: FASTQ record '{header[1:].split()[0]}' has "
-                f"{len(block[3][1])} qualities for {len(block[1][1])} bases"
-            )
-        records.append(_record(path, header[1:].strip(), [block[1][1]]))
+def _parse_fastq(path: Path, lines: Iterable[str]) -> list[tuple[str, str, str]]:
+    from Bio.SeqIO.QualityIO import FastqGeneralIterator
+
+    records = []
+    try:
+        for number, (header, sequence, _) in enumerate(FastqGeneralIterator(lines), 1):
+            if not header.strip():
+                raise NeuroseedError(f"{path}: record {number}: FASTQ header without an id")
+            records.append(_record(path, header.strip(), sequence))
+    except NeuroseedError:
+        raise
+    except ValueError as exc:  # Biopython's word on a malformed record, kept to one line
+        said = " ".join(str(exc).split())
+        raise NeuroseedError(
+            f"{path}: FASTQ record {len(records) + 1} is not valid ({said})"
+        ) from None
     return records
 
 
@@ -277,12 +274,11 @@ def _unique(path: Path, records: list[tuple[str, str, str]]) -> list[tuple[str, 
     return records
 
 
-def _record(path: Path, header: str, chunks: list[str]) -> tuple[str, str, str]:
+def _record(path: Path, header: str, sequence: str) -> tuple[str, str, str]:
     rid = header.split()[0]
-    seq = "".join(chunks)
-    if not seq:
+    if not sequence:
         raise NeuroseedError(f"{path}: record '{rid}' has no sequence")
-    return rid, header, seq
+    return rid, header, sequence
 
 
 def write_fasta(path: str | os.PathLike, records: Iterable[tuple[str, str]]) -> None:
