@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from neuroseed import NeuroseedError
 
@@ -84,38 +85,44 @@ def _yes(flag: bool | None) -> str:
     return "yes" if flag else "no"
 
 
-# Each field: (what it is, needs the exact search, its text for a hit and its alignment)
-FIELDS: dict[str, tuple[str, bool, Callable[[Hit, Alignment | None], str]]] = {
-    "query": ("query id", False, lambda h, a: h.query),
-    "target": ("reference id", False, lambda h, a: h.target),
-    "rank": (
-        "rank by exact (or estimated) edit distance; ties share it",
-        False,
-        lambda h, a: str(h.rank),
+class Field(NamedTuple):
+    """One column: what it is, what it needs (``None``; ``"exact"``: the exact search;
+    ``"alignment"``: an alignment too), and its text for a hit and its alignment."""
+
+    what: str
+    needs: str | None
+    text: Callable[[Hit, Alignment | None], str]
+
+
+FIELDS: dict[str, Field] = {
+    "query": Field("query id", None, lambda h, a: h.query),
+    "target": Field("reference id", None, lambda h, a: h.target),
+    "rank": Field(
+        "rank by exact (or estimated) edit distance; ties share it", None, lambda h, a: str(h.rank)
     ),
-    "ed": ("exact edit distance", True, lambda h, a: str(h.ed)),
-    "est_ed": (
-        "estimated edit distance (embedding distance × L)",
-        False,
-        lambda h, a: f"{h.est_ed:.1f}",
+    "ed": Field("exact edit distance", "exact", lambda h, a: str(h.ed)),
+    "est_ed": Field(
+        "estimated edit distance (embedding distance × L)", None, lambda h, a: f"{h.est_ed:.1f}"
     ),
-    "id": (
+    "id": Field(
         "identity %: 100 · (alnlen − ed) / alnlen (VSEARCH --iddef 1)",
-        True,
+        "alignment",
         lambda h, a: f"{a.pident:.1f}",
     ),
-    "ql": ("query length", False, lambda h, a: str(len(h.qseq))),
-    "tl": ("reference length", False, lambda h, a: str(len(h.tseq))),
-    "alnlen": ("alignment columns, terminal gaps included", True, lambda h, a: str(a.length)),
-    "ids": ("identical columns", True, lambda h, a: str(a.ids)),
-    "mism": ("substituted columns", True, lambda h, a: str(a.mism)),
-    "gaps": ("columns with a gap, terminal ones included", True, lambda h, a: str(a.gaps)),
-    "opens": ("runs of gaps", True, lambda h, a: str(a.opens)),
-    "verified": ("references verified for this query", True, lambda h, a: str(h.verified)),
-    "certified": (
-        "yes: no unverified reference can be nearer",
-        True,
-        lambda h, a: _yes(h.certified),
+    "ql": Field("query length", None, lambda h, a: str(len(h.qseq))),
+    "tl": Field("reference length", None, lambda h, a: str(len(h.tseq))),
+    "alnlen": Field(
+        "alignment columns, terminal gaps included", "alignment", lambda h, a: str(a.length)
+    ),
+    "ids": Field("identical columns", "alignment", lambda h, a: str(a.ids)),
+    "mism": Field("substituted columns", "alignment", lambda h, a: str(a.mism)),
+    "gaps": Field(
+        "columns with a gap, terminal ones included", "alignment", lambda h, a: str(a.gaps)
+    ),
+    "opens": Field("runs of gaps", "alignment", lambda h, a: str(a.opens)),
+    "verified": Field("references verified for this query", "exact", lambda h, a: str(h.verified)),
+    "certified": Field(
+        "yes: no unverified reference can be nearer", "exact", lambda h, a: _yes(h.certified)
     ),
 }
 TSV = ("query", "rank", "target", "ed", "est_ed", "verified", "certified")
@@ -131,7 +138,7 @@ def userfields(text: str, exact: bool) -> tuple[str, ...]:
             f"--userfields: unknown field {', '.join(map(repr, unknown))} (fields: "
             f"{'+'.join(FIELDS)})"
         )
-    if not exact and (need := [n for n in names if FIELDS[n][1]]):
+    if not exact and (need := [n for n in names if FIELDS[n].needs]):
         raise NeuroseedError(f"--userfields {'+'.join(need)}: need the exact search; drop --approx")
     return names
 
@@ -150,7 +157,8 @@ def lines(hits: list[Hit], outfmt: str, fields: tuple[str, ...] | None = None) -
     if fields is None and outfmt == "tsv":
         fields = TSV if exact else TSV_APPROX
         yield "\t".join(TSV_HEADER.get(f, f) for f in fields)
-    needs_alignment = outfmt == "blast6" if fields is None else any(FIELDS[f][1] for f in fields)
+    # blast6, or a field that needs one (the exact distances come from the search itself)
+    needs_alignment = fields is None or any(FIELDS[f].needs == "alignment" for f in fields)
     for hit in hits:
         a = align(hit.qseq, hit.tseq) if needs_alignment else None
         if a is not None and a.gaps + a.mism != hit.ed:  # the alignment must be the search's ED
@@ -161,4 +169,4 @@ def lines(hits: list[Hit], outfmt: str, fields: tuple[str, ...] | None = None) -
                 f"\t1\t{len(hit.qseq)}\t1\t{len(hit.tseq)}\t-1\t0"
             )
         else:
-            yield "\t".join(FIELDS[f][2](hit, a) for f in fields)
+            yield "\t".join(FIELDS[f].text(hit, a) for f in fields)
