@@ -235,23 +235,16 @@ class _Rest:
 def _parse_fasta(path: Path, lines: Iterable[str]) -> list[tuple[str, str, str]]:
     from Bio.SeqIO.FastaIO import SimpleFastaParser
 
-    records = []
-    for number, (header, sequence) in enumerate(SimpleFastaParser(lines), 1):
-        if not header.strip():
-            raise NeuroseedError(f"{path}: record {number}: FASTA header without an id")
-        records.append(_record(path, header.strip(), sequence))
-    return records
+    return _records(path, "FASTA", SimpleFastaParser(lines))
 
 
 def _parse_fastq(path: Path, lines: Iterable[str]) -> list[tuple[str, str, str]]:
     from Bio.SeqIO.QualityIO import FastqGeneralIterator
 
-    records = []
+    records: list[tuple[str, str, str]] = []
     try:
-        for number, (header, sequence, _) in enumerate(FastqGeneralIterator(lines), 1):
-            if not header.strip():
-                raise NeuroseedError(f"{path}: record {number}: FASTQ header without an id")
-            records.append(_record(path, header.strip(), sequence))
+        pairs = ((header, sequence) for header, sequence, _ in FastqGeneralIterator(lines))
+        return _records(path, "FASTQ", pairs, records)
     except NeuroseedError:
         raise
     except ValueError as exc:  # Biopython's word on a malformed record, kept to one line
@@ -259,6 +252,23 @@ def _parse_fastq(path: Path, lines: Iterable[str]) -> list[tuple[str, str, str]]
         raise NeuroseedError(
             f"{path}: FASTQ record {len(records) + 1} is not valid ({said})"
         ) from None
+
+
+def _records(
+    path: Path, kind: str, pairs: Iterable[tuple[str, str]], records: list | None = None
+) -> list[tuple[str, str, str]]:
+    """``(id, header, sequence)`` of a parser's ``(header, sequence)`` pairs, appended to
+    ``records`` as they come; a header without an id or a record without a sequence is
+    refused."""
+    records = [] if records is None else records
+    for number, (header, sequence) in enumerate(pairs, 1):
+        header = header.strip()
+        if not header:
+            raise NeuroseedError(f"{path}: record {number}: {kind} header without an id")
+        rid = header.split()[0]
+        if not sequence:
+            raise NeuroseedError(f"{path}: record '{rid}' has no sequence")
+        records.append((rid, header, sequence))
     return records
 
 
@@ -272,13 +282,6 @@ def _unique(path: Path, records: list[tuple[str, str, str]]) -> list[tuple[str, 
             raise NeuroseedError(f"{path}: duplicate sequence id '{rid}'")
         seen.add(rid)
     return records
-
-
-def _record(path: Path, header: str, sequence: str) -> tuple[str, str, str]:
-    rid = header.split()[0]
-    if not sequence:
-        raise NeuroseedError(f"{path}: record '{rid}' has no sequence")
-    return rid, header, sequence
 
 
 def write_fasta(path: str | os.PathLike, records: Iterable[tuple[str, str]]) -> None:
