@@ -573,21 +573,11 @@ def _model_path(args) -> Path:
     return model_file.resolve(args.model or option)
 
 
-class _Stderr(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is when a line is logged."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
-        if console.LIVE:  # over a progress line being redrawn
-            self.stream.write("\r\x1b[K")
-        super().emit(record)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not args.verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.basicConfig(format="neuroseed: %(message)s", handlers=[_Stderr()])
+    logging.basicConfig(format="neuroseed: %(message)s", handlers=[console.Handler()])
     logging.getLogger().setLevel(logging.WARNING if args.quiet else logging.INFO)
     console.LIVE = not args.quiet and sys.stderr.isatty()
     try:

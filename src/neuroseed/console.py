@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import math
 import os
 import subprocess
@@ -90,6 +91,17 @@ def _is_descriptor_2(stream) -> bool:
         return stream.fileno() == 2
     except (AttributeError, OSError, ValueError):  # a test's capture, a closed stream
         return False
+
+
+class Handler(logging.StreamHandler):
+    """The command's log lines, on whatever ``sys.stderr`` is when a line is logged, over the
+    progress line being redrawn (:data:`LIVE`)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        if LIVE:  # erase the progress line first
+            self.stream.write("\r\x1b[K")
+        super().emit(record)
 
 
 class Progress:
