@@ -15,6 +15,7 @@ from neuroseed.splits import (
     tree_split,
     validate_split,
 )
+from neuroseed.trees import leaf_names
 
 IDS = [f"id{i}" for i in range(100)]
 
@@ -39,6 +40,21 @@ def test_gg2000_split_checksum():
     ids = [r.id for r in load_records(greengenes_paths()[0], 2000, 0)]
     split = random_split(ids, 0.1, 0.2, seed=1)
     assert hashlib.md5(json.dumps(split).encode()).hexdigest() == "cdea20486325b7b413f75d031eefbf74"
+
+
+def test_tree_splits_of_gg2000_are_pinned():
+    """Clades withheld at depths 0-8 on the Greengenes tree pruned to gg2000's sequences: the
+    same splits as with the project's own Newick reader before Bio.Phylo read the trees."""
+    from neuroseed.sequences import load_records
+    from neuroseed.sources import greengenes_paths
+    from neuroseed.trees import prune_tree, read_tree
+
+    fasta, tree_path = greengenes_paths()
+    ids = [r.id for r in load_records(fasta, 2000, 0)]
+    tree = prune_tree(read_tree(tree_path), ids)
+    splits = [tree_split(ids, tree, depth, 0.1, 0.2, seed=1) for depth in range(9)]
+    digest = hashlib.md5(json.dumps(splits).encode()).hexdigest()
+    assert digest == "5efc350a406f555fc9f8895477c20c10"
 
 
 def test_too_small_parts_are_rejected():
@@ -139,19 +155,13 @@ def line_distances(n):
 
 
 def balanced_tree(n_leaves):
-    from neuroseed.trees import Node
+    from Bio.Phylo.Newick import Clade, Tree
 
     names = [f"id{i}" for i in range(n_leaves)]
-    nodes = [Node(name=x) for x in names]
-    while len(nodes) > 1:
-        merged = []
-        for a, b in zip(nodes[::2], nodes[1::2], strict=True):
-            parent = Node()
-            parent.children = [a, b]
-            a.up = b.up = parent
-            merged.append(parent)
-        nodes = merged
-    return nodes[0], names
+    clades = [Clade(name=x) for x in names]
+    while len(clades) > 1:
+        clades = [Clade(clades=[a, b]) for a, b in zip(clades[::2], clades[1::2], strict=True)]
+    return Tree(root=clades[0]), names
 
 
 def assert_partition(split, ids):
@@ -194,7 +204,7 @@ def test_tree_split_never_cuts_a_withheld_clade(depth):
         assert target <= len(split[part]) < target + 2**depth
         for g in groups[part]:
             clade = tree.common_ancestor(g)
-            assert not train & set(clade.get_leaf_names())  # the whole clade is withheld
+            assert not train & set(leaf_names(clade))  # the whole clade is withheld
     if depth == 4:  # in a balanced tree, clades of 16 are exactly the groups
         assert all(len(g) == 16 for g in groups["test"])
 
@@ -230,9 +240,9 @@ def test_upgma_tree_groups_the_closest_sequences():
 
     d = np.array([[0, 1, 8, 9], [1, 0, 8, 9], [8, 8, 0, 2], [9, 9, 2, 0]])
     tree = upgma_tree(d, ["a", "b", "c", "d"])
-    pair = tree.common_ancestor(["a", "b"])
-    assert sorted(pair.get_leaf_names()) == ["a", "b"]
-    assert [c.dist for c in pair.children] == pytest.approx([0.5, 0.5])  # ED/2 each side
+    pair = tree.common_ancestor("a", "b")
+    assert sorted(leaf_names(pair)) == ["a", "b"]
+    assert [c.branch_length for c in pair.clades] == pytest.approx([0.5, 0.5])  # ED/2 each
 
 
 def test_a_split_file_id_removed_by_a_filter_is_explained(tmp_path):

@@ -1,7 +1,18 @@
 import pytest
+from Bio.Phylo.Newick import Clade, Tree
 
 from neuroseed import NeuroseedError
-from neuroseed.trees import Node, check_leaves, parse_newick, prune_tree, read_tree, write_tree
+from neuroseed.trees import (
+    check_leaves,
+    leaf_names,
+    leaves,
+    parents,
+    postorder,
+    preorder,
+    prune_tree,
+    read_tree,
+    write_tree,
+)
 
 NEWICK = "((a:1,b:2)'f__[Odd name]':0.5,(c:1,(d:1,e:1):1)0.9:1);"
 
@@ -9,13 +20,16 @@ NEWICK = "((a:1,b:2)'f__[Odd name]':0.5,(c:1,(d:1,e:1):1)0.9:1);"
 def path_length(tree, a, b=None):
     """Sum of branch lengths between leaves ``a`` and ``b`` (``b`` None: the root)."""
 
+    parent = parents(tree)
+
     def to_root(name):
-        node = next(n for n in tree.iter_leaves() if n.name == name)
+        clade = next(c for c in leaves(tree) if c.name == name)
         path = {}
         total = 0.0
-        while node.up is not None:
-            path[id(node.up)] = total = total + node.dist
-            node = node.up
+        while id(clade) in parent:
+            total += clade.branch_length
+            clade = parent[id(clade)]
+            path[id(clade)] = total
         return path, total
 
     pa, ta = to_root(a)
@@ -29,15 +43,15 @@ def test_prune_keeps_branch_lengths_and_quoted_names(tmp_path):
     path = tmp_path / "t.nwk"
     path.write_text(NEWICK)
     tree = prune_tree(read_tree(path), ["a", "b", "d"])
-    assert sorted(tree.get_leaf_names()) == ["a", "b", "d"]
+    assert sorted(leaf_names(tree)) == ["a", "b", "d"]
     # c and e are gone; d's path from the root (1 + 1 + 1) is merged but keeps its length
     assert path_length(tree, "d") == pytest.approx(3.0)
     assert path_length(tree, "a", "d") == pytest.approx(4.5)
     out = tmp_path / "p.nwk"
     write_tree(tree, out)
     again = read_tree(out)
-    assert sorted(again.get_leaf_names()) == ["a", "b", "d"]
-    assert any(n.name == "f__[Odd name]" for n in again.traverse())
+    assert sorted(leaf_names(again)) == ["a", "b", "d"]
+    assert any(c.name == "f__[Odd name]" for c in preorder(again))
 
 
 def test_missing_ids_are_a_clear_error(tmp_path):
@@ -89,48 +103,90 @@ def test_duplicate_leaf_names_are_an_error(tmp_path):
         prune_tree(read_tree(path), ["a", "b"], source=str(path))
 
 
-def test_newick_names_lengths_and_comments():
-    tree = parse_newick("(('it''s':1.5,\"say \"\"hi\"\"\":2e-1)[a comment]inner,bare_name)'root';")
-    assert tree.name == "root" and tree.up is None
-    inner, bare = tree.children
-    assert inner.name == "inner" and [c.name for c in inner.children] == ["it's", 'say "hi"']
-    assert [c.dist for c in inner.children] == [1.5, 0.2]
-    assert bare.name == "bare_name" and bare.dist == 1.0  # no length given: 1, as ete3
-    again = parse_newick(tree.write())  # written quoted, read back the same
-    assert again.get_leaf_names() == ["it's", 'say "hi"', "bare_name"]
-    assert [n.name for n in again.traverse("postorder")][-2:] == ["bare_name", "root"]
+def test_newick_names_lengths_and_comments(tmp_path):
+    path = tmp_path / "t.nwk"
+    path.write_text("(('it''s':1.5,'say \"hi\"':2e-1)[a comment]inner,bare_name)'root';")
+    tree = read_tree(path)
+    assert tree.root.name == "root"
+    inner, bare = tree.root.clades
+    assert inner.name == "inner" and [c.name for c in inner.clades] == ["it's", 'say "hi"']
+    assert [c.branch_length for c in inner.clades] == [1.5, 0.2]
+    assert inner.comment == "a comment"
+    assert bare.name == "bare_name" and bare.branch_length is None  # none given: none invented
+    write_tree(tree, tmp_path / "again.nwk")  # written quoted, read back the same
+    again = read_tree(tmp_path / "again.nwk")
+    assert leaf_names(again) == ["it's", 'say "hi"', "bare_name"]
+    assert [c.name for c in postorder(again)][-2:] == ["bare_name", "root"]
+    assert again.root.clades[0].comment == "a comment"
+
+
+def test_written_trees_are_read_by_bio_phylo_itself(tmp_path):
+    """tree.nwk opens in Bio.Phylo as it is: names with spaces or brackets single-quoted,
+    support values (numeric internal labels, as in Greengenes' tree) kept."""
+    from Bio import Phylo
+
+    path = tmp_path / "t.nwk"
+    path.write_text("(('k__Bacteria; p__X':0.5,b:0.25)0.964:0.125,'c d':1);")
+    write_tree(read_tree(path), tmp_path / "out.nwk")
+    tree = Phylo.read(tmp_path / "out.nwk", "newick")
+    assert [c.name for c in tree.get_terminals()] == ["k__Bacteria; p__X", "b", "c d"]
+    assert tree.root.clades[0].confidence == 0.964
+    assert [c.branch_length for c in tree.find_clades()][1:] == [0.125, 0.5, 0.25, 1.0]
+
+
+def test_double_quoted_names_are_read(tmp_path):
+    """The workflow wrote tree.nwk with double-quoted names before it used Bio.Phylo; those
+    files (and a user's like them) are still read."""
+    path = tmp_path / "t.nwk"
+    path.write_text('(("a":1,"say ""hi""":2)"0.9":1,\'it\'\'s "x"\':1);')
+    tree = read_tree(path)
+    assert leaf_names(tree) == ["a", 'say "hi"', 'it\'s "x"']
+    assert tree.root.clades[0].confidence == 0.9
 
 
 def test_deep_trees_need_no_recursion(tmp_path):
     depth = 20000  # a caterpillar: deeper than Python's recursion limit
-    text = "(" * depth + "x:1" + "".join(f",l{k}:1)" for k in range(depth)) + ";"
-    tree = parse_newick(text)
-    assert len(tree) == depth + 1
+    path = tmp_path / "deep.nwk"
+    path.write_text("(" * depth + "x:1" + "".join(f",l{k}:1):1" for k in range(depth)) + ";")
+    tree = read_tree(path)
+    assert len(leaf_names(tree)) == depth + 1
     prune_tree(tree, ["x", "l0", f"l{depth - 1}"])
-    assert sorted(tree.get_leaf_names()) == sorted(["x", "l0", f"l{depth - 1}"])
+    assert sorted(leaf_names(tree)) == sorted(["x", "l0", f"l{depth - 1}"])
     assert path_length(tree, "x") == pytest.approx(depth)  # every merged branch kept
     write_tree(tree, tmp_path / "t.nwk")
+    assert sorted(leaf_names(read_tree(tmp_path / "t.nwk"))) == sorted(leaf_names(tree))
 
 
 @pytest.mark.parametrize(
-    "text", ["(a,b));", "(a,b)c d;", "(a:x,b);", "(a,b);extra", "a,b;", "(a,b)"]
+    "text, problem",
+    [
+        ("(a,b));", "unbalanced ')' at 6"),
+        ("(a,b)c d;", "two names for one node at 8"),
+        ("(a:x,b);", "a branch length expected at 3"),
+        ("(a,b);extra", "text after the closing ';' at 7"),
+        ("a,b;", "',' outside parentheses at 2"),
+        ("(a,b)", "no closing ';'"),
+        ("(a,b)c;d", "text after the closing ';' at 8"),
+        ("(a,b)[open comment;", "unexpected character '[' at 6"),
+    ],
 )
-def test_malformed_newick_is_refused(text):
-    from neuroseed.trees import NewickError
+def test_malformed_newick_is_refused(tmp_path, text, problem):
+    """Bio.Phylo's reader would skip the stray characters or take the second name; ours
+    names the problem and where it is."""
+    path = tmp_path / "t.nwk"
+    path.write_text(text)
+    with pytest.raises(NeuroseedError) as err:
+        read_tree(path)
+    assert str(err.value) == f"{path}: not a valid Newick tree ({problem})"
 
-    with pytest.raises(NewickError):
-        parse_newick(text)
 
-
-def test_nodes_build_and_traverse_in_order():
-    root = Node()
-    a = root.add_child("a", 0.5)
-    inner = root.add_child("", 1.0)
-    inner.add_child("b"), inner.add_child("c")
-    assert [n.name for n in root.traverse()] == ["", "a", "", "b", "c"]
-    assert [n.name for n in root.traverse("postorder")] == ["a", "b", "c", "", ""]
-    assert a.up is root and a.is_leaf() and not inner.is_leaf()
-    assert root.common_ancestor(["b", "c"]) is inner and root.common_ancestor(["a", "b"]) is root
-    assert root.common_ancestor(["a"]) is a
-    with pytest.raises(ValueError, match="not leaves of the tree"):
-        root.common_ancestor(["a", "z"])
+def test_walks_go_in_file_order():
+    b, c = Clade(name="b"), Clade(name="c")
+    inner = Clade(clades=[b, c])
+    a = Clade(name="a", branch_length=0.5)
+    tree = Tree(root=Clade(clades=[a, inner]))
+    assert [x.name for x in preorder(tree)] == [None, "a", None, "b", "c"]
+    assert [x.name for x in postorder(tree)] == ["a", "b", "c", None, None]
+    assert [x.name for x in leaves(tree)] == ["a", "b", "c"]
+    parent = parents(tree)
+    assert parent[id(b)] is inner and parent[id(a)] is tree.root and id(tree.root) not in parent

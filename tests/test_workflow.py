@@ -98,9 +98,9 @@ def test_tiny_run_artifacts_are_sane(tiny_run):
     ]
     assert len(fasta_ids) == 48
 
-    from neuroseed.trees import read_tree
+    from neuroseed.trees import leaf_names, read_tree
 
-    assert sorted(read_tree(res / "sequences" / "tree.nwk").get_leaf_names()) == sorted(fasta_ids)
+    assert sorted(leaf_names(read_tree(res / "sequences" / "tree.nwk"))) == sorted(fasta_ids)
 
     enc = np.load(res / "encoding" / "encoded.npz")
     assert enc["codes"].shape == (48, int(enc["padded_length"])) and list(enc["ids"]) == fasta_ids

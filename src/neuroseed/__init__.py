@@ -11,8 +11,8 @@ One module per concern, in the order the workflow uses them:
   GPUs, logs and one-line errors), ``capacity`` (memory and wall time a heavy job asks a
   cluster for)
 - data stages: ``patric`` (PATRIC/BV-BRC retrieval), ``regions`` (in-silico amplicons),
-  ``sequences`` (validation), ``trees``
-  (phylogenies), ``alignment`` (MAFFT), ``encoding`` (padding to integer arrays),
+  ``sequences`` (validation), ``trees`` (Newick through Bio.Phylo; pruning, UPGMA trees),
+  ``alignment`` (MAFFT), ``encoding`` (padding to integer arrays),
   ``edit_distance`` (exact Levenshtein matrices), ``tiles`` (the matrix cut into tile jobs),
   ``splits`` (train/val/test), ``pool`` (training sequences beyond the matrix)
 - models: ``geometry`` (embedding distances), ``models`` (Keras encoders, a package: one

@@ -186,7 +186,7 @@ def read_fasta(path: str | os.PathLike) -> list[tuple[str, str, str]]:
             line = line.lstrip()
             if line[0] not in ">@":
                 raise NeuroseedError(f"{path}:{lineno}: not FASTA (sequence before the first '>')")
-            parse = _parse_fastq if line[0] == "@" else _parse_fasta
+            parse = _fastq_records if line[0] == "@" else _fasta_records
             return _unique(path, parse(path, _Rest(line, fh)))
     except UnicodeDecodeError as exc:
         raise NeuroseedError(
@@ -232,13 +232,13 @@ class _Rest:
         return self.lines
 
 
-def _parse_fasta(path: Path, lines: Iterable[str]) -> list[tuple[str, str, str]]:
+def _fasta_records(path: Path, lines: Iterable[str]) -> list[tuple[str, str, str]]:
     from Bio.SeqIO.FastaIO import SimpleFastaParser
 
     return _records(path, "FASTA", SimpleFastaParser(lines))
 
 
-def _parse_fastq(path: Path, lines: Iterable[str]) -> list[tuple[str, str, str]]:
+def _fastq_records(path: Path, lines: Iterable[str]) -> list[tuple[str, str, str]]:
     from Bio.SeqIO.QualityIO import FastqGeneralIterator
 
     records: list[tuple[str, str, str]] = []

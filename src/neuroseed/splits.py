@@ -15,7 +15,7 @@ from neuroseed import NeuroseedError
 from neuroseed.artifacts import load_dataset, load_distances, split_indices, validate_split
 from neuroseed.io import atomic_path, loads_json, read_fasta, read_json, write_json
 from neuroseed.registry import PARTS
-from neuroseed.trees import check_leaves, read_tree
+from neuroseed.trees import check_leaves, leaves, parents, postorder, read_tree
 from neuroseed.verify import Stop, verify
 
 
@@ -202,25 +202,26 @@ def tree_split(
     them. Earlier withheld clades nested inside stay whole. Depth 0 is a random split."""
     check_leaves(tree, ids, source="split.tree")
     pos = {name: k for k, name in enumerate(ids)}
-    leaves_of = {}
-    for node in tree.traverse("postorder"):
-        if node.is_leaf():
-            leaves_of[node] = np.array([pos[node.name]], dtype=np.int64)
+    leaves_of: dict[int, np.ndarray] = {}  # by id(clade)
+    for clade in postorder(tree):
+        if clade.clades:
+            leaves_of[id(clade)] = np.concatenate([leaves_of[id(c)] for c in clade.clades])
         else:
-            leaves_of[node] = np.concatenate([leaves_of[c] for c in node.children])
-    leaf_node = {pos[leaf.name]: leaf for leaf in tree.iter_leaves()}
+            leaves_of[id(clade)] = np.array([pos[clade.name]], dtype=np.int64)
+    leaf_clade = {pos[leaf.name]: leaf for leaf in leaves(tree)}
+    parent = parents(tree)
     size = 2**depth
 
     def group_of(s: int, unassigned: np.ndarray) -> np.ndarray:
-        node, below = leaf_node[s], None
+        clade, below = leaf_clade[s], None
         while True:
-            count = int(unassigned[leaves_of[node]].sum())
-            if count >= size or node.up is None:
+            count = int(unassigned[leaves_of[id(clade)]].sum())
+            if count >= size or id(clade) not in parent:
                 break
-            below, node = (node, count), node.up
+            below, clade = (clade, count), parent[id(clade)]
         if below is not None and size * size < below[1] * count:  # below is nearer in ratio
-            node = below[0]
-        members = np.sort(leaves_of[node])  # dataset order: not the tree file's child order
+            clade = below[0]
+        members = np.sort(leaves_of[id(clade)])  # dataset order: not the tree file's order
         return members[unassigned[members]]
 
     return _withhold(ids, group_of, val_fraction, test_fraction, seed, depth)

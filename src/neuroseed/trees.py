@@ -1,4 +1,10 @@
-"""Phylogenetic trees: reading Newick, pruning to the chosen sequences, checking leaf names."""
+"""Phylogenetic trees (Biopython's ``Bio.Phylo``): reading Newick, pruning to the chosen
+sequences, checking leaf names, UPGMA trees for datasets without one.
+
+Trees are ``Bio.Phylo.Newick.Tree`` objects. The walks below are our own and iterative:
+Bio.Phylo's traversals and writer recurse once per level, and a UPGMA tree of near-identical
+reads can be deeper than Python's recursion limit.
+"""
 
 from __future__ import annotations
 
@@ -6,206 +12,182 @@ import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
+from Bio.Phylo.Newick import Clade, Tree
+from Bio.Phylo.NewickIO import Parser, token_dict, tokenizer
+
 from neuroseed import NeuroseedError
 from neuroseed.artifacts import load_distances
 from neuroseed.io import read_fasta, write_text
 from neuroseed.sources import tree_file
 
 
-class Node:
-    """A node of a rooted tree: ``name``, ``dist`` (branch length to its parent; 1.0 where a
-    Newick file gives none), ``children`` in file order, ``up`` (None at the root)."""
+def preorder(tree: Tree | Clade) -> Iterator[Clade]:
+    """Every clade, each before its children, children in file order."""
+    stack = [tree.root]
+    while stack:
+        clade = stack.pop()
+        yield clade
+        stack.extend(reversed(clade.clades))
 
-    __slots__ = ("name", "dist", "children", "up")
 
-    def __init__(self, name: str = "", dist: float = 1.0):
-        self.name, self.dist = name, dist
-        self.children: list[Node] = []
-        self.up: Node | None = None
-
-    def add_child(self, name: str = "", dist: float = 1.0) -> Node:
-        child = Node(name, dist)
-        child.up = self
-        self.children.append(child)
-        return child
-
-    def is_leaf(self) -> bool:
-        return not self.children
-
-    def traverse(self, order: str = "preorder") -> Iterator[Node]:
-        """Every node below and including this one, ``preorder`` or ``postorder`` (children in
-        order, each node after them); iterative, so deep trees do not exhaust the stack."""
-        if order == "preorder":
-            stack = [self]
-            while stack:
-                node = stack.pop()
-                yield node
-                stack.extend(reversed(node.children))
-        elif order == "postorder":
-            stack = [(self, False)]
-            while stack:
-                node, done = stack.pop()
-                if done or not node.children:
-                    yield node
-                else:
-                    stack.append((node, True))
-                    stack.extend((c, False) for c in reversed(node.children))
+def postorder(tree: Tree | Clade) -> Iterator[Clade]:
+    """Every clade, each after its children, children in file order."""
+    stack = [(tree.root, False)]
+    while stack:
+        clade, done = stack.pop()
+        if done or not clade.clades:
+            yield clade
         else:
-            raise ValueError(f"unknown traversal order '{order}'")
-
-    def iter_leaves(self) -> Iterator[Node]:
-        return (n for n in self.traverse() if not n.children)
-
-    def get_leaf_names(self) -> list[str]:
-        return [n.name for n in self.iter_leaves()]
-
-    def common_ancestor(self, names: Collection[str]) -> Node:
-        """The deepest node below which are all the leaves ``names`` (a leaf for one name)."""
-        wanted = set(names)
-        leaves = [n for n in self.iter_leaves() if n.name in wanted]
-        if not leaves or len(leaves) < len(wanted):
-            raise ValueError(f"not leaves of the tree: {sorted(wanted - {n.name for n in leaves})}")
-        path = []
-        node: Node | None = leaves[0]
-        while node is not None:
-            path.append(node)
-            node = node.up
-        depth = {id(n): k for k, n in enumerate(path)}
-        best = 0
-        for leaf in leaves[1:]:
-            node = leaf
-            while id(node) not in depth:
-                node = node.up
-            best = max(best, depth[id(node)])
-        return path[best]
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self.iter_leaves())
-
-    def prune(self, names: Collection[str]) -> None:
-        """Keep only the leaves ``names`` (and this node): a node left with one child is
-        replaced by it, the child's branch growing by the node's, so every kept leaf keeps its
-        path length; this node (the root) stays even with one child."""
-        keep = set(names)
-        counts: dict[int, int] = {}
-        for node in self.traverse("postorder"):
-            if node.children:
-                node.children = [c for c in node.children if counts[id(c)]]
-                counts[id(node)] = sum(counts[id(c)] for c in node.children)
-                if len(node.children) == 1 and node is not self:
-                    child = node.children[0]  # takes the node's place, its branch longer
-                    node.name, node.dist = child.name, node.dist + child.dist
-                    node.children = child.children
-                    for c in node.children:
-                        c.up = node
-            else:
-                counts[id(node)] = int(node.name in keep)
-
-    def write(self) -> str:
-        """Newick with every name in double quotes (an unnamed root without) and branch
-        lengths (not the root's)."""
-        out: list[str] = []
-        stack: list[Node | str] = [self]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str):
-                out.append(item)
-                continue
-            label = '"' + item.name.replace('"', '""') + '"'
-            if item is self:
-                label = label if item.name else ""
-            else:
-                label += f":{item.dist:0.6g}"
-            if item.children:
-                out.append("(")
-                stack.append(")" + label)
-                for k, child in enumerate(reversed(item.children)):
-                    stack.append(child)
-                    if k < len(item.children) - 1:
-                        stack.append(",")
-            else:
-                out.append(label)
-        return "".join(out) + ";"
+            stack.append((clade, True))
+            stack.extend((c, False) for c in reversed(clade.clades))
 
 
-_TOKEN = re.compile(
-    r"""\s*(?:(\[[^\]]*\])|'((?:[^']|'')*)'|"((?:[^"]|"")*)"|([(),:;])|([^\s(),:;\[\]'"]+))"""
-)
+def leaves(tree: Tree | Clade) -> list[Clade]:
+    return [c for c in preorder(tree) if not c.clades]
 
 
-class NewickError(ValueError):
-    pass
+def leaf_names(tree: Tree | Clade) -> list[str]:
+    return [c.name for c in preorder(tree) if not c.clades]
 
 
-def parse_newick(text: str) -> Node:
-    """A tree from Newick text: quoted (single or double quotes, doubled inside) or bare names
-    on leaves and internal nodes, ``:length`` branch lengths, ``[comments]`` ignored."""
-    root = node = Node()
-    named = after_colon = ended = False
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None or m.end() == pos:
-            if text[pos:].strip():
-                raise NewickError(f"unexpected character {text[pos]!r} at {pos + 1}")
-            break
-        pos = m.end()
-        comment, single, double, punct, bare = m.groups()
-        if comment is not None:
+def parents(tree: Tree | Clade) -> dict[int, Clade]:
+    """``id(clade)`` to its parent clade, for every clade but the root."""
+    return {id(child): clade for clade in preorder(tree) for child in clade.clades}
+
+
+# Double-quoted names are not Newick, but this workflow wrote its tree.nwk files with them
+# before it read trees with Bio.Phylo (which reads single quotes only); they are turned into
+# single-quoted names. Single-quoted names and comments are matched first and kept as they are.
+_QUOTED = re.compile(r"'[^']*'|\[[^\]]*\]|\"((?:[^\"]|\"\")*)\"")
+
+
+def _single_quoted(m: re.Match) -> str:
+    if m.group(1) is None:
+        return m.group()
+    return "'" + m.group(1).replace('""', '"').replace("'", "''") + "'"
+
+
+def newick_problem(text: str) -> str | None:
+    """What is wrong with one Newick tree, or None. Bio.Phylo's reader skips characters it
+    does not recognise and lets a second name replace the first; this check refuses those,
+    with the position (1-based) of the problem."""
+    depth, pos, named, ended, quote_end = 0, 0, False, False, -1
+    for m in tokenizer.finditer(text):
+        gap = text[pos : m.start()]
+        if gap.strip():
+            at = pos + len(gap) - len(gap.lstrip())
+            if text[at] == ":":
+                return f"a branch length expected at {at + 1}"
+            return f"unexpected character {text[at]!r} at {at + 1}"
+        token, pos = m.group(), m.end()
+        if token.isspace() or token[0] in "[:":
             continue
         if ended:
-            raise NewickError(f"text after the closing ';' at {m.start() + 1}")
-        if after_colon:
-            if bare is None:
-                raise NewickError(f"a branch length expected at {m.start() + 1}")
-            try:
-                node.dist = float(bare)
-            except ValueError:
-                raise NewickError(f"not a branch length: {bare!r}") from None
-            after_colon = False
-        elif punct == "(":
-            node, named = node.add_child(), False
-        elif punct == ",":
-            if node.up is None:
-                raise NewickError(f"',' outside parentheses at {m.start() + 1}")
-            node, named = node.up.add_child(), False
-        elif punct == ")":
-            if node.up is None:
-                raise NewickError(f"unbalanced ')' at {m.start() + 1}")
-            node, named = node.up, False
-        elif punct == ":":
-            after_colon = True
-        elif punct == ";":
-            if node is not root:
-                raise NewickError("unbalanced parentheses: '(' not closed before ';'")
+            return f"text after the closing ';' at {m.start() + 1}"
+        if token == "(":
+            depth, named = depth + 1, False
+        elif token == ",":
+            if depth == 0:
+                return f"',' outside parentheses at {m.start() + 1}"
+            named = False
+        elif token == ")":
+            if depth == 0:
+                return f"unbalanced ')' at {m.start() + 1}"
+            depth, named = depth - 1, False
+        elif token == ";":
+            if depth:
+                return "unbalanced parentheses: '(' not closed before ';'"
             ended = True
-        else:
-            if named:
-                raise NewickError(f"two names for one node at {m.start() + 1}")
-            if single is not None:
-                node.name = single.replace("''", "'")
-            elif double is not None:
-                node.name = double.replace('""', '"')
-            else:
-                node.name = bare
-            named = True
-    if not ended:
-        raise NewickError("no closing ';'")
-    return root
+        else:  # a name; 'it''s' is two quoted tokens side by side, one name
+            if named and not (token[0] == "'" and m.start() == quote_end):
+                return f"two names for one node at {m.start() + 1}"
+            named, quote_end = True, (m.end() if token[0] == "'" else -1)
+    if text[pos:].strip():
+        return f"unexpected character {text[pos:].strip()[0]!r} at {pos + 1}"
+    return None if ended else "no closing ';'"
 
 
-def read_tree(path: str | Path) -> Node:
-    """Read a Newick tree file (leaf and internal names may be quoted)."""
+def read_tree(path: str | Path) -> Tree:
+    """Read a Newick tree file with Bio.Phylo (names may be quoted; numeric internal labels
+    become ``confidence``; a branch without a length has ``branch_length`` None)."""
     path = Path(path)
     if not path.is_file():
         raise NeuroseedError(f"{path}: tree file not found")
-    text = path.read_text().strip()
+    text = _QUOTED.sub(_single_quoted, path.read_text().strip())
     if not text:
         raise NeuroseedError(f"{path}: tree file is empty")
-    try:
-        return parse_newick(text)
-    except NewickError as exc:
-        raise NeuroseedError(f"{path}: not a valid Newick tree ({exc})") from exc
+    problem = newick_problem(text)
+    if problem is None:
+        try:  # one line: Bio.Phylo splits its input at line ends that follow a ';'
+            return next(Parser.from_string(text.replace("\n", " ")).parse())
+        except Exception as exc:  # Bio.Phylo's NewickError and ValueError from float()
+            problem = str(exc) or type(exc).__name__
+    raise NeuroseedError(f"{path}: not a valid Newick tree ({problem})")
+
+
+def _label(clade: Clade) -> str:
+    name = clade.name
+    if not name and clade.confidence is not None and clade.clades:
+        return f"{clade.confidence:0.6g}"
+    if not name:
+        return ""
+    bare = token_dict["unquoted node label"].fullmatch(name)
+    return name if bare else "'" + name.replace("'", "''") + "'"
+
+
+def newick(tree: Tree | Clade) -> str:
+    """Newick text: names quoted where they must be (single quotes, as Bio.Phylo writes and
+    reads them), numeric internal labels as written, branch lengths to 6 significant
+    digits, comments kept."""
+    out: list[str] = []
+    stack: list[Clade | str] = [tree.root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        tail = _label(item)
+        if item.branch_length is not None:
+            tail += f":{item.branch_length:0.6g}"
+        if getattr(item, "comment", None):
+            tail += f"[{item.comment}]"
+        if item.clades:
+            out.append("(")
+            stack.append(")" + tail)
+            for k, child in enumerate(reversed(item.clades)):
+                stack.append(child)
+                if k < len(item.clades) - 1:
+                    stack.append(",")
+        else:
+            out.append(tail)
+    return "".join(out) + ";"
+
+
+def _joined(outer: float | None, inner: float | None) -> float | None:
+    """The length of two branches made one (None where neither has a length)."""
+    if outer is None and inner is None:
+        return None
+    return (outer or 0.0) + (inner or 0.0)
+
+
+def _prune(tree: Tree, keep: Collection[str]) -> None:
+    """Keep only the leaves ``keep`` (and the root): a clade left with one child is replaced
+    by it, the child's branch growing by the clade's, so every kept leaf keeps its path
+    length; the root stays even with one child."""
+    keep = set(keep)
+    root = tree.root
+    counts: dict[int, int] = {}
+    replaced: dict[int, Clade] = {}
+    for clade in postorder(tree):
+        if not clade.clades:
+            counts[id(clade)] = int(clade.name in keep)
+            continue
+        clade.clades = [replaced.get(id(c), c) for c in clade.clades if counts[id(c)]]
+        counts[id(clade)] = sum(counts[id(c)] for c in clade.clades)
+        if len(clade.clades) == 1 and clade is not root:
+            child = clade.clades[0]  # takes the clade's place, its branch longer
+            child.branch_length = _joined(clade.branch_length, child.branch_length)
+            replaced[id(clade)] = child
 
 
 def _examples(names: Collection[str], k: int = 5) -> str:
@@ -214,12 +196,12 @@ def _examples(names: Collection[str], k: int = 5) -> str:
     return ", ".join(shown) + more
 
 
-def prune_tree(tree, ids: Collection[str], source: str = "tree"):
+def prune_tree(tree: Tree, ids: Collection[str], source: str = "tree") -> Tree:
     """Return ``tree`` restricted to the leaves ``ids`` (branch lengths preserved).
 
     Every id must be a leaf; leaves that are not ids are removed.
     """
-    leaves = tree.get_leaf_names()
+    leaves = leaf_names(tree)
     leaf_set = set(leaves)
     if len(leaf_set) != len(leaves):
         dup = {n for n in leaves if leaves.count(n) > 1} if len(leaves) < 5000 else {"(several)"}
@@ -231,13 +213,13 @@ def prune_tree(tree, ids: Collection[str], source: str = "tree"):
             f"e.g. {_examples(missing)}"
         )
     if len(leaf_set) != len(ids):
-        tree.prune([str(i) for i in ids])
+        _prune(tree, [str(i) for i in ids])
     return tree
 
 
-def check_leaves(tree, ids: Collection[str], source: str = "tree") -> None:
+def check_leaves(tree: Tree, ids: Collection[str], source: str = "tree") -> None:
     """Raise unless the tree's leaves are exactly ``ids``."""
-    leaves = set(tree.get_leaf_names())
+    leaves = set(leaf_names(tree))
     ids = set(ids)
     if leaves != ids:
         parts = []
@@ -255,8 +237,8 @@ def check_leaves(tree, ids: Collection[str], source: str = "tree") -> None:
         )
 
 
-def write_tree(tree: Node, path: str | Path) -> None:
-    write_text(path, tree.write() + "\n")
+def write_tree(tree: Tree, path: str | Path) -> None:
+    write_text(path, newick(tree) + "\n")
 
 
 def prepare(source: dict, ids: Collection[str], tree_out: str | Path) -> None:
@@ -266,11 +248,11 @@ def prepare(source: dict, ids: Collection[str], tree_out: str | Path) -> None:
     path = tree_file(source)
     tree = prune_tree(read_tree(path), ids, source=str(path))
     check_leaves(tree, ids, source=str(path))
-    logging.getLogger(__name__).info("%s pruned to %d leaves", path, len(tree))
+    logging.getLogger(__name__).info("%s pruned to %d leaves", path, len(ids))
     write_tree(tree, tree_out)
 
 
-def upgma_tree(distances, ids: list[str]):
+def upgma_tree(distances, ids: list[str]) -> Tree:
     """Rooted UPGMA (average-linkage) tree of an edit-distance matrix, branch lengths in ED/2."""
     import numpy as np
     from scipy.cluster.hierarchy import average, to_tree
@@ -280,15 +262,16 @@ def upgma_tree(distances, ids: list[str]):
         raise NeuroseedError("a tree needs at least 2 sequences")
     condensed = squareform(np.asarray(distances, dtype=np.float64), checks=False)
     root = to_tree(average(condensed))
-    tree = Node()
-    stack = [(root, tree)]
+    tree = Tree(root=Clade(), rooted=True)
+    stack = [(root, tree.root)]
     while stack:  # iterative: deep trees would overflow Python's recursion limit
-        node, tree_node = stack.pop()
+        node, clade = stack.pop()
         if node.is_leaf():
-            tree_node.name = ids[node.id]
+            clade.name = ids[node.id]
             continue
         for child in (node.left, node.right):
-            stack.append((child, tree_node.add_child(dist=(node.dist - child.dist) / 2)))
+            clade.clades.append(Clade(branch_length=(node.dist - child.dist) / 2))
+            stack.append((child, clade.clades[-1]))
     return tree
 
 
