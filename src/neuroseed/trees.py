@@ -47,7 +47,8 @@ def leaves(tree: Tree | Clade) -> list[Clade]:
 
 
 def leaf_names(tree: Tree | Clade) -> list[str]:
-    return [c.name for c in preorder(tree) if not c.clades]
+    """The leaves' names in file order ("" for a leaf without one)."""
+    return [c.name or "" for c in preorder(tree) if not c.clades]
 
 
 def parents(tree: Tree | Clade) -> dict[int, Clade]:
@@ -191,7 +192,7 @@ def _prune(tree: Tree, keep: Collection[str]) -> None:
 
 
 def _examples(names: Collection[str], k: int = 5) -> str:
-    shown = sorted(names)[:k]
+    shown = [name or "(a leaf without a name)" for name in sorted(names)[:k]]
     more = f" and {len(names) - k} more" if len(names) > k else ""
     return ", ".join(shown) + more
 
