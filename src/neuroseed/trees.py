@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from Bio.Phylo.Newick import Clade, Tree
-from Bio.Phylo.NewickIO import Parser, token_dict, tokenizer
+from Bio.Phylo.NewickIO import NewickError, Parser, token_dict, tokenizer
 
 from neuroseed import NeuroseedError
 from neuroseed.artifacts import load_distances
@@ -103,8 +103,10 @@ def newick_problem(text: str) -> str | None:
             if named and not (token[0] == "'" and m.start() == quote_end):
                 return f"two names for one node at {m.start() + 1}"
             named, quote_end = True, (m.end() if token[0] == "'" else -1)
-    if text[pos:].strip():
-        return f"unexpected character {text[pos:].strip()[0]!r} at {pos + 1}"
+    rest = text[pos:]
+    if rest.strip():
+        at = pos + len(rest) - len(rest.lstrip())
+        return f"unexpected character {text[at]!r} at {at + 1}"
     return None if ended else "no closing ';'"
 
 
@@ -119,9 +121,9 @@ def read_tree(path: str | Path) -> Tree:
         raise NeuroseedError(f"{path}: tree file is empty")
     problem = newick_problem(text)
     if problem is None:
-        try:  # one line: Bio.Phylo splits its input at line ends that follow a ';'
+        try:  # on one line: Bio.Phylo ends a tree at any line ending in ';', quoted or not
             return next(Parser.from_string(text.replace("\n", " ")).parse())
-        except Exception as exc:  # Bio.Phylo's NewickError and ValueError from float()
+        except (NewickError, ValueError) as exc:  # ValueError: a length float() refuses
             problem = str(exc) or type(exc).__name__
     raise NeuroseedError(f"{path}: not a valid Newick tree ({problem})")
 
