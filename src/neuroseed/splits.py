@@ -15,7 +15,7 @@ from neuroseed import NeuroseedError
 from neuroseed.artifacts import load_dataset, load_distances, split_indices, validate_split
 from neuroseed.io import atomic_path, loads_json, read_fasta, read_json, write_json
 from neuroseed.registry import PARTS
-from neuroseed.trees import check_leaves, leaves, parents, postorder, read_tree
+from neuroseed.trees import check_leaves, parents, postorder, read_tree
 from neuroseed.verify import Stop, verify
 
 
@@ -203,12 +203,13 @@ def tree_split(
     check_leaves(tree, ids, source="split.tree")
     pos = {name: k for k, name in enumerate(ids)}
     leaves_of: dict[int, np.ndarray] = {}  # by id(clade)
+    leaf_clade = {}
     for clade in postorder(tree):
         if clade.clades:
             leaves_of[id(clade)] = np.concatenate([leaves_of[id(c)] for c in clade.clades])
         else:
             leaves_of[id(clade)] = np.array([pos[clade.name]], dtype=np.int64)
-    leaf_clade = {pos[leaf.name]: leaf for leaf in leaves(tree)}
+            leaf_clade[pos[clade.name]] = clade
     parent = parents(tree)
     size = 2**depth
 

@@ -48,7 +48,7 @@ def leaves(tree: Tree | Clade) -> list[Clade]:
 
 def leaf_names(tree: Tree | Clade) -> list[str]:
     """The leaves' names in file order ("" for a leaf without one)."""
-    return [c.name or "" for c in preorder(tree) if not c.clades]
+    return [c.name or "" for c in leaves(tree)]
 
 
 def parents(tree: Tree | Clade) -> dict[int, Clade]:
