@@ -1,4 +1,5 @@
 import math
+import re
 
 import keras
 import numpy as np
@@ -461,3 +462,33 @@ def test_table_kernels_give_the_same_bits_on_any_thread_count():
     # one tap: the mean of each pooling window's rows
     pooled = tables[0][index[:, :100]].reshape(33, 50, 2, 8).mean(2)
     np.testing.assert_allclose(results[0][2], pooled, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("given", [None, "ACTIVE"])
+def test_kernels_threads_wait_without_spinning_unless_told(given):
+    """Numba's OpenMP threads sleep while they wait (a job beside them keeps its core), unless
+    the user set OMP_WAIT_POLICY. libgomp prints how long its threads spin before they sleep:
+    0 with PASSIVE, 300,000 iterations by default, without end with ACTIVE."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["OMP_DISPLAY_ENV"] = "VERBOSE"
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    code = (
+        "import numpy as np\n"
+        "from neuroseed import kernels\n"
+        "kernels.set_threads(1)\n"
+        "kernels.window_gather(np.zeros((1, 4, 2), 'float32'), np.zeros((2, 4), 'int32'), 2, 0)\n"
+        "print(kernels.numba.threading_layer())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    if done.stdout.strip() != "omp":
+        pytest.skip(f"Numba runs on {done.stdout.strip()} here, not OpenMP")
+    assert f"OMP_WAIT_POLICY = '{given or 'PASSIVE'}'" in done.stderr
+    spin = re.search(r"GOMP_SPINCOUNT = '(\d+)'", done.stderr)
+    assert spin is not None, done.stderr
+    assert (int(spin.group(1)) > 0) == (given == "ACTIVE")

@@ -15,6 +15,14 @@ they run, so TensorFlow's inter-op threads never enter Numba's thread pool at th
 
 from __future__ import annotations
 
+import os
+
+# Numba's OpenMP threads spin while they wait for work (libgomp's default): beside another job
+# on the same cores they burn the time that job needs. Two CNN training jobs of one thread side
+# by side on 2 cores took 65 ms a step each with spinning and 19 ms without, alone 14 ms either
+# way (benchmarks/side_by_side.py). libgomp reads this when Numba first starts its threads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numba
 import numpy as np
 from numba import prange
