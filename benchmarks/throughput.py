@@ -3,12 +3,14 @@
     python benchmarks/throughput.py --threads 2
     KERAS_BACKEND=torch python benchmarks/throughput.py --encoders cnn gru   # other backends
     python benchmarks/throughput.py --fasta results/gg2000/sequences/sequences.fasta
+    python benchmarks/throughput.py --xla --threads 1 --fasta results/ggv4/sequences/sequences.fasta
 
 For each encoder: Siamese training steps (batch 128, the default config's model settings,
 optimiser and targets ED/L) on pairs of the gg2000 sequences padded to the longest (2,033),
 timed after a warm-up, as training pairs/s; and embedding speed (sequences/s, inference).
 Ratios are against the linear encoder measured in the same run. The backend and device are
-printed with the table.
+printed with the table. Each encoder is compiled as training compiles it (XLA column,
+``runtime.xla_training``); ``--xla`` also trains it without XLA and gives the ratio.
 
 GFLOP/s: the floating-point operations of a training step divided by its time, beside a float32
 matrix product's GFLOP/s measured in the same run on the same threads (the practical ceiling).
@@ -38,7 +40,7 @@ from neuroseed import paths  # noqa: E402
 from neuroseed.config import with_defaults  # noqa: E402
 from neuroseed.encoding import encode  # noqa: E402
 from neuroseed.registry import TRAINED  # noqa: E402
-from neuroseed.runtime import configure_backend  # noqa: E402
+from neuroseed.runtime import compile_for_training, configure_backend  # noqa: E402
 from neuroseed.sequences import load_records  # noqa: E402
 from neuroseed.settings import settings_from_config  # noqa: E402
 from neuroseed.sources import greengenes_paths  # noqa: E402
@@ -106,7 +108,9 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
     return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def measure(encoder, codes, batches, warmup, threads, distance, config):
+def measure(encoder, codes, batches, warmup, threads, distance, config, xla=True):
+    """Training pairs/s, embedding sequences/s and training GFLOP/s; ``xla``: compiled as
+    training compiles (XLA where ``runtime.xla_training`` says), else never through XLA."""
     import keras
 
     from neuroseed.models import build_encoder, build_siamese
@@ -115,7 +119,11 @@ def measure(encoder, codes, batches, warmup, threads, distance, config):
     s = settings_from_config(config, encoder, distance, 0)
     enc = build_encoder(encoder, codes.shape[1], s["embedding_dim"], distance, s["hparams"])
     model = build_siamese(enc, distance)
-    model.compile(optimizer=keras.optimizers.Adam(s["learning_rate"]), loss="mse")
+    optimizer = keras.optimizers.Adam(s["learning_rate"])
+    if xla:
+        compile_for_training(model, encoder, optimizer=optimizer, loss="mse")
+    else:
+        model.compile(optimizer=optimizer, loss="mse", jit_compile=False)
     for x, y in batches[:warmup]:
         model.train_on_batch(x, y)
     start = time.perf_counter()
@@ -129,7 +137,7 @@ def measure(encoder, codes, batches, warmup, threads, distance, config):
     embed_seconds = time.perf_counter() - start
     flops = forward_flops(enc, codes.shape[1])
     gflops = None if flops is None else 3 * 2 * flops * pairs / train_seconds / 1e9
-    return pairs / train_seconds, len(codes) / embed_seconds, gflops
+    return pairs / train_seconds, len(codes) / embed_seconds, gflops, bool(model.jit_compile)
 
 
 def main(argv=None):
@@ -146,6 +154,11 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--xla",
+        action="store_true",
+        help="also train each encoder without XLA and give the ratio (runtime.xla_training)",
+    )
     args = p.parse_args(argv)
 
     import keras
@@ -157,10 +170,15 @@ def main(argv=None):
     batches = pair_batches(seqs, codes, args.warmup + args.batches, args.batch_size)
     info = configure_backend(args.threads, 0)
     encoders = ["linear"] + [e for e in args.encoders if e != "linear"]
-    rows = {}
+    rows, plain = {}, {}
     for name in encoders:
         rows[name] = measure(name, codes, batches, args.warmup, args.threads, args.distance, config)
         print(f"{name}: {rows[name][0]:,.0f} training pairs/s", file=sys.stderr, flush=True)
+        if args.xla:
+            plain[name] = measure(
+                name, codes, batches, args.warmup, args.threads, args.distance, config, False
+            )
+            print(f"{name} without XLA: {plain[name][0]:,.0f}", file=sys.stderr, flush=True)
     ceiling = matmul_gflops()
     base = rows["linear"]
     print(
@@ -169,16 +187,20 @@ def main(argv=None):
         f"{args.distance} distance, batch {args.batch_size}, {args.batches} timed batches\n"
     )
     print(f"float32 matrix product (2,048²): {ceiling:,.0f} GFLOP/s on {args.threads} threads\n")
+    extra = " XLA | without XLA, pairs/s | ÷ without |" if args.xla else " XLA |"
     print(
         "| encoder | training pairs/s | ÷ linear | embedding seqs/s | ÷ linear "
-        "| training GFLOP/s (layer-by-layer count) | ÷ matrix product |"
+        "| training GFLOP/s (layer-by-layer count) | ÷ matrix product |" + extra
     )
-    print("|---|---|---|---|---|---|---|")
-    for name, (train_rate, embed_rate, gflops) in rows.items():
+    print("|---|---|---|---|---|---|---|---|" + ("---|---|" if args.xla else ""))
+    for name, (train_rate, embed_rate, gflops, jit) in rows.items():
         achieved = "— | —" if gflops is None else f"{gflops:,.1f} | {gflops / ceiling:.2f}"
+        cells = f" {'yes' if jit else 'no'} |"
+        if args.xla:
+            cells += f" {plain[name][0]:,.0f} | {train_rate / plain[name][0]:.2f} |"
         print(
             f"| {name} | {train_rate:,.0f} | {train_rate / base[0]:.3f} | "
-            f"{embed_rate:,.0f} | {embed_rate / base[1]:.3f} | {achieved} |"
+            f"{embed_rate:,.0f} | {embed_rate / base[1]:.3f} | {achieved} |" + cells
         )
     print("\ncommand: " + " ".join(["python", *sys.argv]))
 

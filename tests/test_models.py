@@ -219,21 +219,46 @@ def test_every_encoder_and_distance_trains_without_nan(encoder, distance):
     assert worst["row"] in parts["test"] and 0 <= worst["share_of_squared_error"] <= 1
 
 
-def test_training_is_deterministic_given_a_seed():
+def xla_on_cpu() -> bool:
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return not tf.config.list_physical_devices("GPU")
+
+
+@pytest.mark.parametrize("encoder", ["linear", "gru", "transformer"])
+def test_training_is_deterministic_given_a_seed(encoder):
     codes, d, parts, length = toy_data()
     settings = defaults(
-        model="linear",
+        model=encoder,
         distance="hyperbolic",
         embedding_dim=8,
         batch_size=16,
         epochs=2,
         partners=3,
         seed=5,
+        hparams=SMALL.get(encoder, {}),
     )
     runs = []
     for _ in range(2):  # in one process: train() seeds itself
-        runs.append(train(settings, codes, d, parts, length, verbose=0)[2]["test_rmse_pct"])
-    assert runs[0] == runs[1]
+        runs.append(train(settings, codes, d, parts, length, verbose=0)[2])
+    assert runs[0]["test_rmse_pct"] == runs[1]["test_rmse_pct"]
+    assert runs[0]["xla"] == xla_on_cpu()  # TensorFlow on a CPU: steps through XLA
+
+
+def test_xla_compiles_the_steps_of_the_encoders_it_makes_faster():
+    """XLA where it steps faster on a CPU (models.bodies.XLA); the CNN keeps oneDNN's
+    convolutions and its table path's Numba kernels, whose calls XLA cannot compile."""
+    from neuroseed.models.fast_cnn import FirstBlock
+    from neuroseed.runtime import xla_training
+
+    faster = {"linear", "mlp", "gru", "transformer", "local_transformer"}
+    for encoder in ENCODERS:
+        assert xla_training(encoder) == (xla_on_cpu() and encoder in faster), encoder
+    block = FirstBlock(4, 3)
+    block.build((None, 20))
+    assert block.supports_jit == (not block.uses_table())
 
 
 def test_nan_loss_is_a_clear_error():

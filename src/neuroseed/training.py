@@ -24,7 +24,7 @@ from neuroseed.model_file import ALPHABETS, Identity, save_model
 from neuroseed.models import PositiveScale, build_encoder, build_siamese, scaling, split_siamese
 from neuroseed.pool import load as load_pool
 from neuroseed.retrieval import ranks_of_truth
-from neuroseed.runtime import configure_backend, embed, pairwise_predictions
+from neuroseed.runtime import compile_for_training, configure_backend, embed, pairwise_predictions
 from neuroseed.runtime import distances as distances_of
 from neuroseed.sampling import EpochPairs, GroupBatches, TrainingPool, training_data
 from neuroseed.settings import TrainSettings
@@ -176,10 +176,15 @@ def fit_siamese(
     # Groups train through a view of the same encoder and head (the Siamese model is saved).
     fitted = GroupModel(encoder, head) if settings.groups else model
     if settings.loss == "mse" and not settings.groups:
-        fitted.compile(optimizer=optimizer, loss="mse")  # NeuroSEED's, as it always was
+        # NeuroSEED's, as it always was
+        xla = compile_for_training(fitted, settings.model, optimizer=optimizer, loss="mse")
     else:
-        fitted.compile(
-            optimizer=optimizer, loss=pair_loss(settings.loss), metrics=[pair_loss("mse")]
+        xla = compile_for_training(
+            fitted,
+            settings.model,
+            optimizer=optimizer,
+            loss=pair_loss(settings.loss),
+            metrics=[pair_loss("mse")],
         )
     state = None if store is None else store.load()
     if state is not None:
@@ -199,7 +204,7 @@ def fit_siamese(
     ]
     log.info(
         "training %s: %d parameters, %d train (+%d pool) / %d val / %d test sequences, "
-        "%d pairs per epoch (%s loss)",
+        "%d pairs per epoch (%s loss%s)",
         label,
         model.count_params(),
         len(parts["train"]),
@@ -208,6 +213,7 @@ def fit_siamese(
         len(parts["test"]),
         data.pair_count,
         settings.loss,
+        ", steps compiled with XLA" if xla else "",
     )
     if state is None:
         start = model.get_weights()
@@ -234,6 +240,7 @@ def fit_siamese(
     history = pd.DataFrame(base.rows if saver else hist.history)
     history.attrs["seconds_before"] = base.seconds
     history.attrs["resumed"] = base.resumed
+    history.attrs["xla"] = xla
     trained_ranking = ranking(encoder, head, codes, distances, parts)
     history.attrs["val_ranking"] = {"start": start_ranking, "trained": trained_ranking}
     if (
@@ -449,6 +456,8 @@ def train(
         },
         # where a checkpoint was resumed: after which epoch, by which library code
         "resumed": history.attrs.get("resumed", []),
+        # training steps compiled with XLA (runtime.xla_training): sums in another order
+        "xla": history.attrs.get("xla", False),
     }
     if not math.isfinite(test_rmse):
         raise NeuroseedError(f"training {label}: test %RMSE is not finite")

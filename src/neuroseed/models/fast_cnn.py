@@ -99,6 +99,7 @@ class FirstBlock(EmbeddedConv):
         if self.next_conv:
             shape = (self.kernel_size, self.units, self.units)
             self.next_kernel = self.add_weight(shape, torch_default_init(), name="next_kernel")
+        self.supports_jit = not self.uses_table()  # XLA cannot compile the kernels' calls
 
     def pooling(self, length: int) -> int:
         return self.pool if length >= 2 * self.pool else 1

@@ -9,7 +9,7 @@ from neuroseed.models.bodies import body
 from neuroseed.models.layers import BN_MOMENTUM, BatchNorm, tiny_dense
 
 
-@body("linear")
+@body("linear", xla=True)
 def _linear(x, hp):
     x = layers.Flatten()(x)
     if hp["dropout"]:
@@ -17,7 +17,7 @@ def _linear(x, hp):
     return x
 
 
-@body("mlp")
+@body("mlp", xla=True)
 def _mlp(x, hp):
     x = layers.Flatten()(x)
     units = int(hp["hidden_units"])

@@ -7,6 +7,6 @@ from keras import layers
 from neuroseed.models.bodies import body
 
 
-@body("gru")
+@body("gru", xla=True)
 def _gru(x, hp):
     return layers.GRU(int(hp["hidden_units"]), name="gru")(x)

@@ -138,7 +138,7 @@ class TransformerBlock(layers.Layer):
         }
 
 
-@body("transformer")
+@body("transformer", xla=True)
 def _transformer(x, hp, window=-1):
     width = int(hp["hidden_units"])
     x = Segments(int(hp["segment_size"]), name="segments")(x)
@@ -163,6 +163,6 @@ def _transformer(x, hp, window=-1):
     return x
 
 
-@body("local_transformer")
+@body("local_transformer", xla=True)
 def _local_transformer(x, hp):
     return _transformer(x, hp, window=int(hp["window"]))
