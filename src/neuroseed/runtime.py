@@ -63,7 +63,7 @@ def xla_training(encoder: str) -> bool:
     the transformer 1.7x, the GRU and linear 1.4x, the MLP 1.2x; docs/benchmarks.md)."""
     import keras
 
-    from neuroseed.models.bodies import XLA
+    from neuroseed.models import XLA  # here, not above: the models load Keras
 
     if keras.backend.backend() != "tensorflow" or encoder not in XLA:
         return False

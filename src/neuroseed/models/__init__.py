@@ -8,7 +8,8 @@ table, with :mod:`neuroseed.kernels`) and ``bodies`` (the registry). Here: the e
 Siamese builders.
 
 The package imports every module in it, so a new encoder is one new module here (its body,
-registered with ``@body("name")``) and its name and settings in ``schema.yaml``.
+registered with ``@body("name")``, ``xla=True`` where XLA makes its CPU steps faster) and its
+name and settings in ``schema.yaml``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import keras
 
 from neuroseed import registry
-from neuroseed.models.bodies import BODIES, ON_CODES, body
+from neuroseed.models.bodies import BODIES, ON_CODES, XLA, body
 from neuroseed.models.fast_cnn import EmbeddedConv, FirstBlock, window_lookup
 from neuroseed.models.kmer import KmerProfile, ResidueCount, SqrtCounts, kmer_baseline
 from neuroseed.models.layers import (
@@ -50,6 +51,7 @@ __all__ = [
     "BN_MOMENTUM",
     "BODIES",
     "ON_CODES",
+    "XLA",
     "PACKAGE",
     "BatchNorm",
     "EmbeddedConv",
