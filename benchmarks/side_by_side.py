@@ -44,16 +44,15 @@ def worker(args) -> None:
 
     from neuroseed.encoding import encode
     from neuroseed.models import build_encoder, build_siamese
-    from neuroseed.regions import REGIONS, amplicon_read
+    from neuroseed.regions import cut
     from neuroseed.runtime import configure_backend
     from neuroseed.sequences import load_records
     from neuroseed.settings import settings_from_config
     from neuroseed.sources import greengenes_paths
 
-    seqs = [r.sequence for r in load_records(greengenes_paths()[0], args.n, 0)]
-    if args.region != "full":
-        reads = (amplicon_read(s, REGIONS[args.region]) for s in seqs)
-        seqs = sorted({r for r in reads if r is not None})
+    records = load_records(greengenes_paths()[0], args.n, 0)
+    reads, _ = cut([(r.id, r.header, r.sequence) for r in records], args.region)
+    seqs = [seq for _, _, seq in reads]
     codes, _ = encode(seqs)
     batches = pair_batches(seqs, codes, args.warmup + args.steps, 128, seed=args.seed)
     configure_backend(args.threads, 0)

@@ -176,16 +176,10 @@ def fit_siamese(
     # Groups train through a view of the same encoder and head (the Siamese model is saved).
     fitted = GroupModel(encoder, head) if settings.groups else model
     if settings.loss == "mse" and not settings.groups:
-        # NeuroSEED's, as it always was
-        xla = compile_for_training(fitted, settings.model, optimizer=optimizer, loss="mse")
+        losses = {"loss": "mse"}  # NeuroSEED's, as it always was
     else:
-        xla = compile_for_training(
-            fitted,
-            settings.model,
-            optimizer=optimizer,
-            loss=pair_loss(settings.loss),
-            metrics=[pair_loss("mse")],
-        )
+        losses = {"loss": pair_loss(settings.loss), "metrics": [pair_loss("mse")]}
+    xla = compile_for_training(fitted, settings.model, optimizer=optimizer, **losses)
     state = None if store is None else store.load()
     if state is not None:
         optimizer.build(fitted.trainable_variables)
