@@ -8,7 +8,7 @@ import yaml
 from conftest import ROOT
 
 from neuroseed import NeuroseedError
-from neuroseed.config import canonical, check_config
+from neuroseed.config import canonical, check_config, overlay
 
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
@@ -151,15 +151,6 @@ def test_fractions_out_of_range_name_the_key(value, message):
     assert str(err.value).startswith(f"config: split.val_fraction: {message}")
 
 
-def _overlay(base: dict, top: dict) -> dict:
-    """``top`` merged into ``base`` key by key, as Snakemake merges --configfile files."""
-    out = copy.deepcopy(base)
-    for key, value in top.items():
-        both = isinstance(value, dict) and isinstance(out.get(key), dict)
-        out[key] = _overlay(out[key], value) if both else copy.deepcopy(value)
-    return out
-
-
 @pytest.mark.parametrize(
     "overlays",
     [[p] for p in sorted((ROOT / "config" / "presets").glob("*.yaml"))]
@@ -172,7 +163,7 @@ def _overlay(base: dict, top: dict) -> dict:
 def test_every_preset_and_ablation_is_a_valid_config(overlays):
     config = copy.deepcopy(DEFAULT)
     for path in overlays:
-        config = _overlay(config, yaml.safe_load(path.read_text()))
+        config = overlay(config, yaml.safe_load(path.read_text()))
     check_config(config)
 
 

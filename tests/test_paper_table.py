@@ -79,7 +79,7 @@ def test_the_summary_gives_each_cells_budget_and_use():
     paper = plots.paper_comparison(summary).set_index("encoder")
     assert list(paper.columns) == [
         "distance", "seeds", "test_rmse_pct", "sd", "paper_rmse_pct", "max_epochs",
-        "epochs_run", "best_epoch", "train_reads",
+        "epochs_run", "best_epoch", "train_minutes", "train_reads",
     ]  # fmt: skip
     assert paper.loc["cnn", "test_rmse_pct"] == pytest.approx(1.6)
     assert paper.loc["cnn", "paper_rmse_pct"] == 1.56

@@ -135,6 +135,16 @@ def with_defaults(config: dict) -> dict:
     return filled
 
 
+def overlay(base: dict, top: dict) -> dict:
+    """``top`` merged into ``base`` key by key, as Snakemake merges ``--configfile`` files (a
+    preset over config/config.yaml)."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = overlay(out[key], value) if both else copy.deepcopy(value)
+    return out
+
+
 def defaults() -> dict:
     """The complete default config (``dataset`` aside, which has none)."""
     return with_defaults({})

@@ -374,10 +374,12 @@ PAPER_COLUMNS = {
     "seeds": "seeds",
     "mean_rmse_pct": "test_rmse_pct",
     "sd_rmse_pct": "sd",
+    "mean_rmse_pct_without_worst_read": "test_rmse_pct_without_worst_read",
     "published_qiita_rmse_pct": "paper_rmse_pct",
     "max_epochs": "max_epochs",
     "epochs_run": "epochs_run",
     "best_epoch": "best_epoch",
+    "train_minutes": "train_minutes",
     "train_reads": "train_reads",
 }
 
