@@ -79,8 +79,9 @@ def keep(records: Path = RECORDS, replace: bool = False) -> None:
     data_json = records / DATA_FILE
     if data_json.exists() and io.read_json(data_json) != digests:
         raise SystemExit(
-            f"{data_json}: the records were trained on other data than results/{DATASET} "
-            f"(digests differ); rebuild the data with the preset or start new records"
+            f"{data_json}: the records were trained on other data than "
+            f"{paths.dataset_dir(DATASET)} (digests differ); "
+            "rebuild the data with the preset or start new records"
         )
     config = preset_config()
     runs = sorted((ROOT / paths.dataset_dir(DATASET) / "training" / SPLIT).glob("*/seed*"))
