@@ -97,7 +97,9 @@ def keep(records: Path = RECORDS, replace: bool = False) -> None:
             continue
         target = records / run.parent.name / run.name
         old = target / paths.METRICS
-        if old.exists() and io.read_json(old) != metrics and not replace:
+        if old.exists() and io.read_json(old) == metrics:
+            continue  # kept already
+        if old.exists() and not replace:
             print(f"{target}: kept already with another result; --replace to overwrite")
             continue
         target.mkdir(parents=True, exist_ok=True)
@@ -105,7 +107,7 @@ def keep(records: Path = RECORDS, replace: bool = False) -> None:
             shutil.copyfile(f, target / f.name)
         kept += 1
     io.write_json(data_json, digests)
-    print(f"{kept} run(s) kept in {records.relative_to(ROOT)}; {len(record_files(records))} in all")
+    print(f"{kept} new run(s) kept in {records}; {len(record_files(records))} in all")
 
 
 def summary(records: Path = RECORDS):

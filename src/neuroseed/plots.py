@@ -441,8 +441,13 @@ def plot_rmse_table(
     ours_text = mean.map(lambda v: "" if np.isnan(v) else f"{v:.2f}") + (
         sd.where(n > 1).map(lambda v: "" if np.isnan(v) else f"\n±{v:.2f}")
     )
+    if "max_epochs" in summary:  # a cell trained on a reduced budget says so
+        budget = summary.pivot(index="model", columns="distance", values="max_epochs")
+        budget = budget.astype(float)
+        reduced = budget.where(budget < np.nanmax(budget.to_numpy(), initial=0))
+        ours_text = ours_text + reduced.map(lambda v: "" if np.isnan(v) else f"\n≤{v:.0f} ep.")
     pub_text = published.map(lambda v: "n/a" if np.isnan(v) else f"{v:.2f}")
-    width = 2.0 + 1.1 * mean.shape[1]
+    width = max(5.0, 2.0 + 1.1 * mean.shape[1])  # room for the panel titles
     fig, axes = plt.subplots(1, 2, figsize=(2 * width, 1.5 + 0.8 * mean.shape[0]))
     vmax = np.nanmax([mean.to_numpy().max(), np.nanmax(published.to_numpy(), initial=0)])
     panels = [
@@ -463,7 +468,7 @@ def plot_rmse_table(
         )
         ax.set_title(label)
         ax.set_xlabel("distance")
-        ax.set_ylabel("encoder")
+        ax.set_ylabel("encoder" if i == 0 else "")
     axes[1].annotate(
         "blank: not in the published table",
         (0, -0.2),
