@@ -2,6 +2,7 @@
 
     python benchmarks/paper_table.py keep    # finished runs of results/ggv4_paper -> records
     python benchmarks/paper_table.py table   # records -> docs/results/paper_v4.tsv and figure
+    python benchmarks/paper_table.py markdown  # the same as the docs' Markdown table
     python benchmarks/paper_table.py check   # the committed table is the records' table
 
 The 30 cells (about 16 h on two cores) outlast one machine: a session's machine may be new, and
@@ -129,6 +130,30 @@ def table(
     print(f"{len(s)} cells from {len(record_files(records))} runs: {tsv}")
 
 
+def markdown(records: Path = RECORDS) -> str:
+    """The records' table as the docs show it (docs/experiments.md, "The paper's Table 1")."""
+    t = plots.paper_comparison(summary(records))
+    lines = [
+        "| encoder | distance | seeds | test %RMSE | without the worst read | epochs: best / run "
+        "(limit) | min per run | paper |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in t.itertuples():
+        sd = f" ± {r.sd:.2f}" if r.seeds > 1 else ""
+        epochs = (
+            "closed form"
+            if r.max_epochs != r.max_epochs  # NaN: fitted without epochs (kmer)
+            else f"{r.best_epoch:.0f} / {r.epochs_run:.0f} ({r.max_epochs:.0f})"
+        )
+        paper = "" if r.paper_rmse_pct != r.paper_rmse_pct else f"{r.paper_rmse_pct:.2f}"
+        lines.append(
+            f"| {r.encoder} | {r.distance} | {r.seeds} | {r.test_rmse_pct:.2f}{sd} | "
+            f"{r.test_rmse_pct_without_worst_read:.2f} | {epochs} | {r.train_minutes:.1f} | "
+            f"{paper} |"
+        )
+    return "\n".join(lines)
+
+
 def check(records: Path = RECORDS, tsv: Path = TABLE) -> list[str]:
     """What is wrong with the committed table: a record with stale settings, or a table that
     is not the records' own."""
@@ -158,13 +183,15 @@ def check(records: Path = RECORDS, tsv: Path = TABLE) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("action", choices=["keep", "table", "check"])
+    ap.add_argument("action", choices=["keep", "table", "markdown", "check"])
     ap.add_argument("--replace", action="store_true", help="keep: overwrite a differing record")
     args = ap.parse_args()
     if args.action == "keep":
         keep(replace=args.replace)
     elif args.action == "table":
         table()
+    elif args.action == "markdown":
+        print(markdown())
     else:
         problems = check()
         for p in problems:

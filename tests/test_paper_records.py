@@ -54,3 +54,8 @@ def test_a_table_that_is_not_the_records_own_is_flagged(tmp_path):
     paper_table.table(tsv=edited, claims=tmp_path / "c.tsv", figure=tmp_path / "fig.png")
     assert paper_table.check(tsv=edited) == []
     assert (tmp_path / "fig.png").exists()
+
+
+def test_the_docs_show_the_records_table():
+    """docs/experiments.md carries the records' table as `paper_table.py markdown` prints it."""
+    assert paper_table.markdown() in (ROOT / "docs" / "experiments.md").read_text()
