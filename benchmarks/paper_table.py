@@ -122,8 +122,7 @@ def table(
     """The comparison, the claims and the figure (a PNG: the docs keep no PDF) from the
     records."""
     s = summary(records)
-    plots.paper_comparison(s).to_csv(tsv, sep="\t", index=False, float_format="%.4f")
-    plots.paper_claims(s).to_csv(claims, sep="\t", index=False, float_format="%.2f")
+    plots.write_paper_comparison(s, tsv, claims)
     title = f"{DATASET}: test %RMSE, encoder x distance ({len(s)} of 30 cells)"
     with tempfile.TemporaryDirectory() as tmp:
         plots.plot_rmse_table(s, Path(tmp) / "table.pdf", figure, title=title)

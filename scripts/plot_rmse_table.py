@@ -7,11 +7,7 @@ def main(smk):
     train_reads = len(io.read_json(smk.input.split)["train"])
     summary = plots.summarize_rmse(plots.collect_metrics(smk.input.metrics), train_reads)
     summary.to_csv(smk.output.table, sep="\t", index=False, float_format="%.4f")
-    claims = plots.paper_claims(summary)
-    claims.to_csv(smk.output.claims, sep="\t", index=False, float_format="%.2f")
-    plots.paper_comparison(summary).to_csv(
-        smk.output.paper, sep="\t", index=False, float_format="%.4f"
-    )
+    plots.write_paper_comparison(summary, smk.output.paper, smk.output.claims)
     plots.plot_rmse_table(summary, smk.output.pdf, smk.output.png, title=smk.params.title)
 
 

@@ -389,6 +389,13 @@ def paper_comparison(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[[c for c in PAPER_COLUMNS if c in summary]].rename(columns=PAPER_COLUMNS)
 
 
+def write_paper_comparison(summary: pd.DataFrame, paper: str | Path, claims: str | Path) -> None:
+    """:func:`paper_comparison` and :func:`paper_claims` of a :func:`summarize_rmse` table as
+    TSVs (``fig_rmse_table``'s, and the docs' built from kept runs)."""
+    paper_comparison(summary).to_csv(paper, sep="\t", index=False, float_format="%.4f")
+    paper_claims(summary).to_csv(claims, sep="\t", index=False, float_format="%.2f")
+
+
 def paper_claims(summary: pd.DataFrame) -> pd.DataFrame:
     """The paper's two headline claims checked on a :func:`summarize_rmse` table, ours beside
     the published table's: (a) hyperbolic is the lowest geometry for every encoder, by how
