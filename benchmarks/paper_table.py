@@ -3,13 +3,17 @@
     python benchmarks/paper_table.py keep    # finished runs of results/ggv4_paper -> records
     python benchmarks/paper_table.py table   # records -> docs/results/paper_v4.tsv and figure
     python benchmarks/paper_table.py markdown  # the same as the docs' Markdown table
-    python benchmarks/paper_table.py check   # the committed table is the records' table
+    python benchmarks/paper_table.py markdown --dims  # the embedding-dimension sweep's table
+    python benchmarks/paper_table.py check   # the committed tables are the records' tables
 
 The 30 cells (about 16 h on two cores) outlast one machine: a session's machine may be new, and
 ``results/`` goes with it. So each finished run's ``metrics.json`` and ``history.tsv`` are kept
 under ``docs/results/paper_v4_runs/<encoder>-<distance>/seed<N>/`` (a few KB each), with the
 digests of the data they were trained on (``data.json``: the reads, the edit-distance matrix
-and the split, which the preset draws with fixed seeds). ``keep`` refuses a run whose settings
+and the split, which the preset draws with fixed seeds). The runs of the embedding-dimension
+sweep (the paper's Figure 1, ``fig_embedding_dim``) are kept the same way under
+``embedding_dim/<encoder>-<distance>/dim<N>/seed<S>/`` and give
+``docs/results/paper_v4_embedding_dim.tsv`` and its figure. ``keep`` refuses a run whose settings
 are not the preset's current ones or whose data differ from the records'; ``table`` writes
 what ``fig_rmse_table`` writes, from the records (``plots.summarize_rmse``,
 ``plots.paper_comparison``, ``plots.paper_claims``, ``plots.plot_rmse_table``). Where one
@@ -19,6 +23,7 @@ machine runs every cell, ``fig_rmse_table`` gives the same table from ``results/
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -40,6 +45,10 @@ RECORDS = ROOT / "docs" / "results" / "paper_v4_runs"
 TABLE = ROOT / "docs" / "results" / "paper_v4.tsv"
 CLAIMS = ROOT / "docs" / "results" / "paper_v4_claims.tsv"
 FIGURE = ROOT / "docs" / "figures" / "paper_v4_rmse_table.png"
+DIM_TABLE = ROOT / "docs" / "results" / "paper_v4_embedding_dim.tsv"
+DIM_FIGURE = ROOT / "docs" / "figures" / "paper_v4_embedding_dim.png"
+# The two kinds of run kept: the artifact of a run's metrics, the records' sub-folder for it.
+KINDS = {"cells": ("metrics", ""), "dims": ("dim_metrics", "embedding_dim")}
 DATA_FILE = "data.json"
 TRAIN_READS = 7000  # the preset's split: 7,000 / 700 / 1,500
 
@@ -50,9 +59,19 @@ def preset_config() -> dict:
     return with_defaults(overlay(config, yaml.safe_load(PRESET.read_text())))
 
 
-def stale_settings(metrics: dict, config: dict) -> list[str]:
-    """The settings in which a run's ``metrics.json`` differs from the preset's for its cell."""
+def run_dim(metrics_file: Path) -> int | None:
+    """The embedding dimension a sweep's run was given by its folder (``dim<N>``); None for a
+    cell of the table."""
+    m = re.fullmatch(r"dim(\d+)", metrics_file.parent.parent.name)
+    return int(m.group(1)) if m else None
+
+
+def stale_settings(metrics: dict, config: dict, embedding_dim: int | None = None) -> list[str]:
+    """The settings in which a run's ``metrics.json`` differs from the preset's for its cell
+    (a sweep's run: at ``embedding_dim``, as the workflow's ``train_settings`` sets it)."""
     want = settings_from_config(config, metrics["model"], metrics["distance"], metrics["seed"])
+    if embedding_dim is not None:
+        want["embedding_dim"] = embedding_dim
     return [
         f"{k}: ran {metrics.get(k)!r}, preset {v!r}" for k, v in want.items() if metrics.get(k) != v
     ]
@@ -68,15 +87,25 @@ def data_digests(root: Path = ROOT) -> dict[str, str]:
     return {name: io.file_sha256(root / rel) for name, rel in files.items()}
 
 
-def record_files(records: Path = RECORDS) -> list[Path]:
-    """Every kept run's ``metrics.json``."""
-    return sorted(records.glob(f"*/seed*/{paths.METRICS}"))
+def record_files(records: Path = RECORDS, kind: str = "cells") -> list[Path]:
+    """Every kept run's ``metrics.json`` (``kind``: the table's cells or the sweep's runs)."""
+    artifact, sub = KINDS[kind]
+    pattern = paths.ARTIFACTS[artifact].split("/", 2)[2]  # past "<stage>/{split}/"
+    return sorted((records / sub).glob(paths.fill(pattern, glob=True)))
 
 
-def keep(records: Path = RECORDS, replace: bool = False) -> None:
-    """Copy every finished run of the preset into the records (never over a differing one
-    unless ``replace``)."""
-    digests = data_digests()
+def results_runs(kind: str, root: Path = ROOT) -> list[tuple[Path, Path]]:
+    """Each run of ``kind`` under ``root``'s ``results/``, with its place in the records."""
+    artifact, sub = KINDS[kind]
+    depth = paths.ARTIFACTS[artifact].count("/") - 2  # its folders under the split's
+    found = (root / paths.RESULTS).glob(paths.glob(artifact, DATASET, split=SPLIT))
+    return [(f.parent, Path(sub, *f.parent.parts[-depth:])) for f in sorted(found)]
+
+
+def keep(records: Path = RECORDS, replace: bool = False, root: Path = ROOT) -> None:
+    """Copy every finished run of the preset under ``root`` into the records (never over a
+    differing one unless ``replace``)."""
+    digests = data_digests(root)
     data_json = records / DATA_FILE
     if data_json.exists() and io.read_json(data_json) != digests:
         raise SystemExit(
@@ -85,18 +114,17 @@ def keep(records: Path = RECORDS, replace: bool = False) -> None:
             "rebuild the data with the preset or start new records"
         )
     config = preset_config()
-    runs = sorted((ROOT / paths.dataset_dir(DATASET) / "training" / SPLIT).glob("*/seed*"))
     kept = 0
-    for run in runs:
+    for run, place in results_runs("cells", root) + results_runs("dims", root):
         files = [run / paths.MODEL, run / paths.HISTORY, run / paths.METRICS]
         if not all(f.exists() for f in files):
             continue  # not finished
         metrics = io.read_json(run / paths.METRICS)
-        stale = stale_settings(metrics, config)
+        stale = stale_settings(metrics, config, run_dim(run / paths.METRICS))
         if stale:
             print(f"{run}: not kept, its settings are not the preset's: {'; '.join(stale)}")
             continue
-        target = records / run.parent.name / run.name
+        target = records / place
         old = target / paths.METRICS
         if old.exists() and io.read_json(old) == metrics:
             continue  # kept already
@@ -108,7 +136,10 @@ def keep(records: Path = RECORDS, replace: bool = False) -> None:
             shutil.copyfile(f, target / f.name)
         kept += 1
     io.write_json(data_json, digests)
-    print(f"{kept} new run(s) kept in {records}; {len(record_files(records))} in all")
+    print(
+        f"{kept} new run(s) kept in {records}; {len(record_files(records))} cell runs and "
+        f"{len(record_files(records, 'dims'))} sweep runs in all"
+    )
 
 
 def summary(records: Path = RECORDS):
@@ -116,17 +147,67 @@ def summary(records: Path = RECORDS):
     return plots.summarize_rmse(plots.collect_metrics(record_files(records)), TRAIN_READS)
 
 
+def dim_table(records: Path = RECORDS):
+    """The sweep's table as ``plot_embedding_dim`` writes it (``plots.collect_metrics``);
+    empty while no sweep run is kept."""
+    import pandas as pd
+
+    files = record_files(records, "dims")
+    return plots.collect_metrics(files) if files else pd.DataFrame()
+
+
 def table(
-    records: Path = RECORDS, tsv: Path = TABLE, claims: Path = CLAIMS, figure: Path = FIGURE
+    records: Path = RECORDS,
+    tsv: Path = TABLE,
+    claims: Path = CLAIMS,
+    figure: Path = FIGURE,
+    dim_tsv: Path = DIM_TABLE,
+    dim_figure: Path = DIM_FIGURE,
 ) -> None:
-    """The comparison, the claims and the figure (a PNG: the docs keep no PDF) from the
-    records."""
+    """The comparison, the claims, the sweep's table and the figures (PNGs: the docs keep no
+    PDF) from the records."""
     s = summary(records)
     plots.write_paper_comparison(s, tsv, claims)
     title = f"{DATASET}: test %RMSE, encoder x distance ({len(s)} of 30 cells)"
     with tempfile.TemporaryDirectory() as tmp:
         plots.plot_rmse_table(s, Path(tmp) / "table.pdf", figure, title=title)
-    print(f"{len(s)} cells from {len(record_files(records))} runs: {tsv}")
+        print(f"{len(s)} cells from {len(record_files(records))} runs: {tsv}")
+        dims = dim_table(records)
+        if len(dims):
+            dims.to_csv(dim_tsv, sep="\t", index=False, float_format="%.4f")
+            encoder = preset_config()["embedding_dim_sweep"]["encoder"]
+            plots.plot_embedding_dim(
+                dims,
+                Path(tmp) / "dims.pdf",
+                dim_figure,
+                title=f"{DATASET}: {encoder} encoder, test %RMSE vs embedding dimension",
+            )
+            print(f"{len(dims)} runs of the embedding-dimension sweep: {dim_tsv}")
+
+
+def markdown_dims(records: Path = RECORDS) -> str:
+    """The sweep's test %RMSE as the docs show it: one row per dimension, one column per
+    distance (the sweep's order), the best epoch and those run in brackets."""
+    t = dim_table(records)
+    if t.empty:
+        return ""
+    distances = preset_config()["embedding_dim_sweep"]["distances"]
+    lines = [
+        "| dimension | " + " | ".join(distances) + " |",
+        "|---|" + "---|" * len(distances),
+    ]
+    for dim, rows in t.groupby("embedding_dim"):
+        cells = []
+        for d in distances:
+            r = rows[rows["distance"] == d]
+            cells.append(
+                ""
+                if r.empty
+                else " / ".join(f"{x:.2f}" for x in r["test_rmse_pct"])
+                + f" ({r['best_epoch'].iloc[0]:.0f}/{r['epochs_run'].iloc[0]:.0f})"
+            )
+        lines.append(f"| {dim} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def markdown(records: Path = RECORDS) -> str:
@@ -153,30 +234,40 @@ def markdown(records: Path = RECORDS) -> str:
     return "\n".join(lines)
 
 
-def check(records: Path = RECORDS, tsv: Path = TABLE) -> list[str]:
-    """What is wrong with the committed table: a record with stale settings, or a table that
-    is not the records' own."""
+def _same_table(tsv: Path, want) -> bool:
+    """``tsv`` holds ``want`` (to the 4 decimals it is written with)."""
     import pandas as pd
 
+    if not tsv.exists():
+        return len(want) == 0
+    have = pd.read_csv(tsv, sep="\t")
+    if list(have.columns) != list(want.columns) or len(have) != len(want):
+        return False
+    try:
+        pd.testing.assert_frame_equal(
+            have.reset_index(drop=True), want.reset_index(drop=True),
+            check_dtype=False, atol=1e-4, rtol=0,
+        )  # fmt: skip
+    except AssertionError:
+        return False
+    return True
+
+
+def check(records: Path = RECORDS, tsv: Path = TABLE, dim_tsv: Path = DIM_TABLE) -> list[str]:
+    """What is wrong with the committed tables: a record with stale settings, or a table that
+    is not the records' own."""
     config = preset_config()
     problems = []
-    for f in record_files(records):
-        stale = stale_settings(io.read_json(f), config)
+    for f in record_files(records) + record_files(records, "dims"):
+        stale = stale_settings(io.read_json(f), config, run_dim(f))
         if stale:
             problems.append(f"{f}: settings are not the preset's: {'; '.join(stale)}")
-    want = plots.paper_comparison(summary(records))
-    have = pd.read_csv(tsv, sep="\t")
-    same = list(have.columns) == list(want.columns) and len(have) == len(want)
-    if same:
-        try:
-            pd.testing.assert_frame_equal(
-                have.reset_index(drop=True), want.reset_index(drop=True),
-                check_dtype=False, atol=1e-4, rtol=0,
-            )  # fmt: skip
-        except AssertionError:
-            same = False
-    if not same:
-        problems.append(f"{tsv} is not the table of the records in {records}: run `table`")
+    for path, want in [
+        (tsv, plots.paper_comparison(summary(records))),
+        (dim_tsv, dim_table(records)),
+    ]:
+        if not _same_table(path, want):
+            problems.append(f"{path} is not the table of the records in {records}: run `table`")
     return problems
 
 
@@ -184,20 +275,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("action", choices=["keep", "table", "markdown", "check"])
     ap.add_argument("--replace", action="store_true", help="keep: overwrite a differing record")
+    ap.add_argument(
+        "--dims", action="store_true", help="markdown: the embedding-dimension sweep's table"
+    )
     args = ap.parse_args()
     if args.action == "keep":
         keep(replace=args.replace)
     elif args.action == "table":
         table()
     elif args.action == "markdown":
-        print(markdown())
+        print(markdown_dims() if args.dims else markdown())
     else:
         problems = check()
         for p in problems:
             print(p)
         if problems:
             raise SystemExit(1)
-        print(f"{TABLE.relative_to(ROOT)}: the table of {len(record_files())} kept runs")
+        print(
+            f"{TABLE.relative_to(ROOT)}: the table of {len(record_files())} kept runs; "
+            f"{DIM_TABLE.relative_to(ROOT)}: of {len(record_files(kind='dims'))}"
+        )
 
 
 if __name__ == "__main__":

@@ -57,5 +57,40 @@ def test_a_table_that_is_not_the_records_own_is_flagged(tmp_path):
 
 
 def test_the_docs_show_the_records_table():
-    """docs/experiments.md carries the records' table as `paper_table.py markdown` prints it."""
-    assert paper_table.markdown() in (ROOT / "docs" / "experiments.md").read_text()
+    """docs/experiments.md carries the records' tables as `paper_table.py markdown [--dims]`
+    prints them."""
+    docs = (ROOT / "docs" / "experiments.md").read_text()
+    assert paper_table.markdown() in docs
+    assert paper_table.markdown_dims() in docs
+
+
+def test_keep_files_a_sweep_run_under_its_dimension_and_refuses_one_run_at_another(tmp_path):
+    """fig_embedding_dim's runs are kept as `embedding_dim/<enc>-<dist>/dim<N>/seed<S>`; a run
+    whose settings are not the preset's at its folder's dimension is not kept."""
+    from neuroseed import paths
+
+    root = tmp_path / "clone"
+    data = {"sequences": {}, "distances": {}, "split": {"split": paper_table.SPLIT}}
+    for name, fields in data.items():
+        f = root / paths.artifact(name, paper_table.DATASET, **fields)
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(name)
+    cell = paper_table.RECORDS / "linear-hyperbolic" / "seed0"
+    run = json.loads((cell / paths.METRICS).read_text())
+    for dim, ran_at in [(8, 8), (16, 8)]:
+        metrics = root / paths.artifact(
+            "dim_metrics", paper_table.DATASET, split=paper_table.SPLIT,
+            encoder="linear", distance="hyperbolic", dim=dim, seed=0,
+        )  # fmt: skip
+        metrics.parent.mkdir(parents=True)
+        metrics.write_text(json.dumps({**run, "embedding_dim": ran_at}))
+        shutil.copyfile(cell / paths.HISTORY, metrics.parent / paths.HISTORY)
+        (metrics.parent / paths.MODEL).write_text("")
+    records = tmp_path / "records"
+    paper_table.keep(records, root=root)
+    kept = paper_table.record_files(records, "dims")
+    assert [f.relative_to(records).as_posix() for f in kept] == [
+        f"embedding_dim/linear-hyperbolic/dim8/seed0/{paths.METRICS}"
+    ]
+    assert paper_table.record_files(records) == []
+    assert json.loads((records / paper_table.DATA_FILE).read_text()).keys() == data.keys()
