@@ -6,7 +6,7 @@
     python benchmarks/paper_table.py markdown --dims  # the embedding-dimension sweep's table
     python benchmarks/paper_table.py check   # the committed tables are the records' tables
 
-The 30 cells (about 16 h on two cores) outlast one machine: a session's machine may be new, and
+The 30 cells (about 16 h of one core) outlast one machine: a session's machine may be new, and
 ``results/`` goes with it. So each finished run's ``metrics.json`` and ``history.tsv`` are kept
 under ``docs/results/paper_v4_runs/<encoder>-<distance>/seed<N>/`` (a few KB each), with the
 digests of the data they were trained on (``data.json``: the reads, the edit-distance matrix
