@@ -62,7 +62,8 @@ def preset_config() -> dict:
 def run_dim(metrics_file: Path) -> int | None:
     """The embedding dimension a sweep's run was given by its folder (``dim<N>``); None for a
     cell of the table."""
-    m = re.fullmatch(r"dim(\d+)", metrics_file.parent.parent.name)
+    folder = paths.DIM_RUN.split("/")[-2]  # "dim{dim}"
+    m = re.fullmatch(folder.replace("{dim}", r"(\d+)"), metrics_file.parent.parent.name)
     return int(m.group(1)) if m else None
 
 
@@ -169,20 +170,15 @@ def table(
     s = summary(records)
     plots.write_paper_comparison(s, tsv, claims)
     title = f"{DATASET}: test %RMSE, encoder x distance ({len(s)} of 30 cells)"
+    dims = dim_table(records)
+    encoder = preset_config()["embedding_dim_sweep"]["encoder"]
     with tempfile.TemporaryDirectory() as tmp:
         plots.plot_rmse_table(s, Path(tmp) / "table.pdf", figure, title=title)
-        print(f"{len(s)} cells from {len(record_files(records))} runs: {tsv}")
-        dims = dim_table(records)
         if len(dims):
-            dims.to_csv(dim_tsv, sep="\t", index=False, float_format="%.4f")
-            encoder = preset_config()["embedding_dim_sweep"]["encoder"]
-            plots.plot_embedding_dim(
-                dims,
-                Path(tmp) / "dims.pdf",
-                dim_figure,
-                title=f"{DATASET}: {encoder} encoder, test %RMSE vs embedding dimension",
-            )
-            print(f"{len(dims)} runs of the embedding-dimension sweep: {dim_tsv}")
+            dim_title = f"{DATASET}: {encoder} encoder, test %RMSE vs embedding dimension"
+            plots.write_embedding_dim(dims, dim_tsv, Path(tmp) / "dims.pdf", dim_figure, dim_title)
+    print(f"{len(s)} cells from {len(record_files(records))} runs: {tsv}")
+    print(f"{len(dims)} runs of the embedding-dimension sweep: {dim_tsv}")
 
 
 def markdown_dims(records: Path = RECORDS) -> str:

@@ -5,8 +5,9 @@ from neuroseed import jobs, plots
 
 def main(smk):
     table = plots.collect_metrics(smk.input.metrics)
-    table.to_csv(smk.output.table, sep="\t", index=False, float_format="%.4f")
-    plots.plot_embedding_dim(table, smk.output.pdf, smk.output.png, title=smk.params.title)
+    plots.write_embedding_dim(
+        table, smk.output.table, smk.output.pdf, smk.output.png, title=smk.params.title
+    )
 
 
 jobs.run(main, snakemake)

@@ -607,6 +607,15 @@ def plot_embedding_dim(
     plt.close(fig)
 
 
+def write_embedding_dim(
+    table: pd.DataFrame, tsv: str | Path, pdf: str | Path, png: str | Path, title: str = ""
+) -> None:
+    """A :func:`collect_metrics` table of the embedding-dimension sweep as its TSV and its
+    figure (``fig_embedding_dim``'s, and the docs' built from kept runs)."""
+    table.to_csv(tsv, sep="\t", index=False, float_format="%.4f")
+    plot_embedding_dim(table, pdf, png, title=title)
+
+
 def plot_tuning(table: pd.DataFrame, pdf: str | Path, png: str | Path, title: str = "") -> None:
     """Validation %RMSE of every trial, one panel per encoder; the best trial is marked and its
     settings printed under the panel."""
