@@ -1,7 +1,8 @@
 """The paper's Table 1 on V4 reads (issue #31) assembled from kept run records.
 
     python benchmarks/paper_table.py keep    # finished runs of results/ggv4_paper -> records
-    python benchmarks/paper_table.py table   # records -> docs/results/paper_v4.tsv and figure
+    python benchmarks/paper_table.py table   # records -> docs/results/paper_v4.tsv, figures and
+                                             # the two tables in docs/experiments.md
     python benchmarks/paper_table.py markdown  # the same as the docs' Markdown table
     python benchmarks/paper_table.py markdown --dims  # the embedding-dimension sweep's table
     python benchmarks/paper_table.py check   # the committed tables are the records' tables
@@ -47,6 +48,20 @@ CLAIMS = ROOT / "docs" / "results" / "paper_v4_claims.tsv"
 FIGURE = ROOT / "docs" / "figures" / "paper_v4_rmse_table.png"
 DIM_TABLE = ROOT / "docs" / "results" / "paper_v4_embedding_dim.tsv"
 DIM_FIGURE = ROOT / "docs" / "figures" / "paper_v4_embedding_dim.png"
+DOCS = ROOT / "docs" / "experiments.md"
+# Where docs/experiments.md holds each table: (opening marker, closing marker, its dims flag).
+DOC_MARKERS = [
+    (
+        "<!-- paper_v4 records: benchmarks/paper_table.py markdown -->",
+        "<!-- end of the records' table -->",
+        False,
+    ),
+    (
+        "<!-- paper_v4 sweep records: benchmarks/paper_table.py markdown --dims -->",
+        "<!-- end of the sweep's table -->",
+        True,
+    ),
+]
 # The two kinds of run kept: the artifact of a run's metrics, the records' sub-folder for it.
 KINDS = {"cells": ("metrics", ""), "dims": ("dim_metrics", "embedding_dim")}
 DATA_FILE = "data.json"
@@ -164,9 +179,10 @@ def table(
     figure: Path = FIGURE,
     dim_tsv: Path = DIM_TABLE,
     dim_figure: Path = DIM_FIGURE,
+    docs: Path | None = DOCS,
 ) -> None:
     """The comparison, the claims, the sweep's table and the figures (PNGs: the docs keep no
-    PDF) from the records."""
+    PDF) from the records, and both tables into ``docs`` (None: not)."""
     s = summary(records)
     plots.write_paper_comparison(s, tsv, claims)
     title = f"{DATASET}: test %RMSE, encoder x distance ({len(s)} of 30 cells)"
@@ -179,6 +195,25 @@ def table(
             plots.write_embedding_dim(dims, dim_tsv, Path(tmp) / "dims.pdf", dim_figure, dim_title)
     print(f"{len(s)} cells from {len(record_files(records))} runs: {tsv}")
     print(f"{len(dims)} runs of the embedding-dimension sweep: {dim_tsv}")
+    if docs is not None:
+        write_docs(records, docs)
+        print(f"both tables written into {docs}")
+
+
+def write_docs(records: Path = RECORDS, docs: Path = DOCS) -> None:
+    """Put the records' two Markdown tables between their markers in ``docs``; refuse (and
+    write nothing) where a marker is missing."""
+    text = docs.read_text()
+    for start, end, dims in DOC_MARKERS:
+        a, b = text.find(start + "\n"), text.find(end)
+        if a < 0 or b < a:
+            raise SystemExit(
+                f"{docs}: no '{start}' line followed by '{end}': put the two markers back "
+                "where the table belongs"
+            )
+        md = markdown_dims(records) if dims else markdown(records)
+        text = text[: a + len(start) + 1] + md + "\n" + text[b:]
+    io.write_text(docs, text)
 
 
 def markdown_dims(records: Path = RECORDS) -> str:

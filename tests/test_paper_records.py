@@ -50,10 +50,32 @@ def test_a_table_that_is_not_the_records_own_is_flagged(tmp_path):
     assert paper_table.check(tsv=edited) == [
         f"{edited} is not the table of the records in {paper_table.RECORDS}: run `table`"
     ]
-    # the same table written again from the records passes
-    paper_table.table(tsv=edited, claims=tmp_path / "c.tsv", figure=tmp_path / "fig.png")
-    assert paper_table.check(tsv=edited) == []
+    # the same table written again from the records passes; the docs get both tables
+    docs = tmp_path / "experiments.md"
+    docs.write_text(
+        "".join(f"text\n{start}\n| stale |\n{end}\n" for start, end, _ in paper_table.DOC_MARKERS)
+    )
+    paper_table.table(
+        tsv=edited, claims=tmp_path / "c.tsv", figure=tmp_path / "fig.png",
+        dim_tsv=tmp_path / "dims.tsv", dim_figure=tmp_path / "dims.png", docs=docs,
+    )  # fmt: skip
+    assert paper_table.check(tsv=edited, dim_tsv=tmp_path / "dims.tsv") == []
     assert (tmp_path / "fig.png").exists()
+    written = docs.read_text()
+    assert "| stale |" not in written
+    assert paper_table.markdown() in written and paper_table.markdown_dims() in written
+
+
+def test_the_docs_writer_refuses_docs_without_the_markers(tmp_path):
+    """A docs file that lost a marker is left as it was, with a message naming the marker."""
+    import pytest
+
+    docs = tmp_path / "experiments.md"
+    start, end, _ = paper_table.DOC_MARKERS[0]
+    docs.write_text(f"{start}\n| old |\n")  # no closing marker
+    with pytest.raises(SystemExit, match="no '<!-- paper_v4 records"):
+        paper_table.write_docs(docs=docs)
+    assert docs.read_text() == f"{start}\n| old |\n"
 
 
 def test_the_docs_show_the_records_table():
