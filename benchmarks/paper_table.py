@@ -205,8 +205,9 @@ def write_docs(records: Path = RECORDS, docs: Path = DOCS) -> None:
     write nothing) where a marker is missing."""
     text = docs.read_text()
     for start, end, dims in DOC_MARKERS:
-        a, b = text.find(start + "\n"), text.find(end)
-        if a < 0 or b < a:
+        a = text.find(start + "\n")
+        b = text.find(end, a) if a >= 0 else -1
+        if b < 0:
             raise SystemExit(
                 f"{docs}: no '{start}' line followed by '{end}': put the two markers back "
                 "where the table belongs"

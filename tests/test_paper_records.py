@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location(
@@ -68,8 +69,6 @@ def test_a_table_that_is_not_the_records_own_is_flagged(tmp_path):
 
 def test_the_docs_writer_refuses_docs_without_the_markers(tmp_path):
     """A docs file that lost a marker is left as it was, with a message naming the marker."""
-    import pytest
-
     docs = tmp_path / "experiments.md"
     start, end, _ = paper_table.DOC_MARKERS[0]
     docs.write_text(f"{start}\n| old |\n")  # no closing marker
